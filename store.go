@@ -1,0 +1,96 @@
+package switchboard
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the durable state of the platform. Every method that reads or
+// writes an org's data takes the org id and never returns another org's rows.
+// Methods return *Error values with CodeNotFound when a record does not exist
+// and CodeConflict when a write collides with an existing record; any other
+// error is an internal one. Every write also appends a Change in the same
+// transaction, so that every instance can refresh what it holds in memory.
+type Store interface {
+	// CreateOrg creates an org together with its first admin key.
+	// Conflict: the org id is taken.
+	CreateOrg(ctx context.Context, org Org, admin Key) error
+	// Org returns an org. Not found: no such org.
+	Org(ctx context.Context, id string) (Org, error)
+
+	// CreateKey stores a new key of key.OrgID.
+	CreateKey(ctx context.Context, key Key) error
+	// Keys lists an org's keys, oldest first.
+	Keys(ctx context.Context, orgID string) ([]Key, error)
+	// AllKeys lists every key of every org, for the in-memory index.
+	AllKeys(ctx context.Context) ([]Key, error)
+	// DeleteKey revokes a key. Not found: no such key in that org.
+	DeleteKey(ctx context.Context, orgID, id string) error
+
+	// CreateAppVersion stores a new version of an app (creating the app on
+	// its first version) and, when install is set, installs that version for
+	// the app's org. Conflict: the version exists, or the app id belongs to
+	// another owner, or another version was registered concurrently.
+	CreateAppVersion(ctx context.Context, v AppVersion, install bool) error
+	// AppVersion returns one version with its definition. Not found.
+	AppVersion(ctx context.Context, appID, version string) (AppVersion, error)
+	// LatestAppVersion returns the newest version of an app. Not found.
+	LatestAppVersion(ctx context.Context, appID string) (AppVersion, error)
+	// AppVersions lists an app's versions, oldest first, without definitions.
+	AppVersions(ctx context.Context, appID string) ([]AppVersion, error)
+	// Apps lists the latest version of every app an org can see: the
+	// public apps and the org's own private apps. With orgID "" it lists the
+	// public apps only.
+	Apps(ctx context.Context, orgID string) ([]AppSummary, error)
+
+	// PutInstall installs (or re-installs at another version) an app.
+	PutInstall(ctx context.Context, in Install) error
+	// DeleteInstall uninstalls an app. Not found: it was not installed.
+	DeleteInstall(ctx context.Context, orgID, appID string) error
+	// Installs lists the apps installed for an org.
+	Installs(ctx context.Context, orgID string) ([]Install, error)
+
+	// PutSettings writes setting values of one app for one org, all or none.
+	PutSettings(ctx context.Context, orgID, appID string, values []SettingValue) error
+	// Settings returns every stored setting value of one app for one org.
+	Settings(ctx context.Context, orgID, appID string) ([]SettingValue, error)
+
+	// AppendAudit stores audit entries in one transaction: when it returns
+	// nil, all of them are durable.
+	AppendAudit(ctx context.Context, entries []AuditEntry) error
+	// AuditEntries lists an org's audit entries newest first, with the cursor
+	// of the next page ("" on the last page). Invalid input: a bad cursor.
+	AuditEntries(ctx context.Context, orgID string, f AuditFilter) ([]AuditEntry, string, error)
+
+	// Changes lists changes after seq, oldest first, at most limit.
+	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
+	// LastChange returns the sequence number of the newest change (0 when
+	// there is none).
+	LastChange(ctx context.Context) (int64, error)
+
+	// Ping checks that the store answers.
+	Ping(ctx context.Context) error
+	// Close releases the store's connections.
+	Close() error
+}
+
+// ChangeKind names what a Change touched.
+type ChangeKind string
+
+// The kinds of change, each naming what an instance reloads.
+const (
+	ChangeKeys     ChangeKind = "keys"     // an org's keys (Ref: the key id)
+	ChangeApps     ChangeKind = "apps"     // an app got a version (Ref: app id)
+	ChangeInstalls ChangeKind = "installs" // an org's installs (Ref: app id)
+	ChangeSettings ChangeKind = "settings" // an org's settings of an app (Ref: app id)
+	ChangeAccounts ChangeKind = "accounts" // an org's app accounts (Ref: app id)
+)
+
+// Change is one entry of the store's change feed.
+type Change struct {
+	Seq   int64
+	Kind  ChangeKind
+	OrgID string
+	Ref   string
+	At    time.Time
+}
