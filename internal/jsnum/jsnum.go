@@ -6,6 +6,7 @@
 package jsnum
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"math/big"
@@ -44,9 +45,20 @@ func AppendFormat(dst []byte, f float64) []byte {
 	// Shortest round-trip digits: "d.ddddde±xx".
 	var buf [32]byte
 	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
-	mant, exp, _ := strings.Cut(string(e), "e")
-	digits := strings.Replace(mant, ".", "", 1)
-	x, _ := strconv.Atoi(exp)
+	ei := bytes.IndexByte(e, 'e')
+	var dbuf [24]byte
+	digits := append(dbuf[:0], e[0])
+	if ei > 1 {
+		digits = append(digits, e[2:ei]...) // skip the '.'
+	}
+	x := 0
+	neg := e[ei+1] == '-'
+	for _, c := range e[ei+2:] {
+		x = x*10 + int(c-'0')
+	}
+	if neg {
+		x = -x
+	}
 	k := len(digits)
 	n := x + 1 // the position of the decimal point relative to the digits
 	switch {
