@@ -393,3 +393,30 @@ func Clone(v any) any {
 	}
 	return v
 }
+
+// Locate maps JSON pointers into data to their line and column (1-based):
+// the position of a member's name, or of an array element's value. It reads
+// data once; pointers not in data are absent from the map.
+func Locate(data []byte) map[string][2]int {
+	out := map[string][2]int{}
+	dec := jsontext.NewDecoder(bytes.NewReader(data), decodeOptions...)
+	for {
+		off := dec.InputOffset()
+		if _, err := dec.ReadToken(); err != nil {
+			return out
+		}
+		ptr := string(dec.StackPointer())
+		if _, seen := out[ptr]; seen {
+			continue
+		}
+		for off < int64(len(data)) {
+			c := data[off]
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != ',' && c != ':' {
+				break
+			}
+			off++
+		}
+		line, col := LineCol(data, off)
+		out[ptr] = [2]int{line, col}
+	}
+}

@@ -115,3 +115,14 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+func TestLocate(t *testing.T) {
+	data := []byte("{\n  \"a\": [1, {\"b\": 2}],\n  \"c\": \"x\"\n}")
+	pos := Locate(data)
+	want := map[string][2]int{"": {1, 1}, "/a": {2, 3}, "/a/0": {2, 9}, "/a/1": {2, 12}, "/a/1/b": {2, 13}, "/c": {3, 3}}
+	for p, w := range want {
+		if pos[p] != w {
+			t.Errorf("Locate %q = %v, want %v", p, pos[p], w)
+		}
+	}
+}
