@@ -15,5 +15,8 @@ type SettingValue struct {
 	// org and key).
 	Secret     bool
 	Ciphertext []byte
-	UpdatedAt  time.Time
+	// Delete removes the value instead (PutSettings only), so that a
+	// declared setting falls back to its default.
+	Delete    bool
+	UpdatedAt time.Time
 }

@@ -357,6 +357,13 @@ func (s *Store) Installs(ctx context.Context, orgID string) ([]switchboard.Insta
 func (s *Store) PutSettings(ctx context.Context, orgID, appID string, values []switchboard.SettingValue) error {
 	return s.tx(ctx, "settings of "+appID, func(tx *sql.Tx) error {
 		for _, v := range values {
+			if v.Delete {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM settings WHERE org_id = $1 AND app_id = $2 AND category = $3 AND name = $4`,
+					orgID, appID, v.Category, v.Name); err != nil {
+					return err
+				}
+				continue
+			}
 			secret := 0
 			if v.Secret {
 				secret = 1

@@ -1,0 +1,278 @@
+// Package client is a typed Go client of Switchboard's REST API. The CLI and
+// the end-to-end tests use it; so can any Go program.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Client calls one Switchboard server with one API key.
+type Client struct {
+	base string
+	key  string
+	http *http.Client
+}
+
+// New returns a client of the server at baseURL (for example
+// http://127.0.0.1:8080) using key.
+func New(baseURL, key string, hc *http.Client) *Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: 60 * time.Second}
+	}
+	return &Client{base: strings.TrimRight(baseURL, "/"), key: key, http: hc}
+}
+
+// WithKey returns a client of the same server with another key.
+func (c *Client) WithKey(key string) *Client {
+	cp := *c
+	cp.key = key
+	return &cp
+}
+
+// Problem is one located problem of an Error.
+type Problem struct {
+	Message  string `json:"message"`
+	Location string `json:"location,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Column   int    `json:"column,omitempty"`
+}
+
+// Error is a problem document the server answered with.
+type Error struct {
+	Status int       `json:"status"`
+	Code   string    `json:"code"`
+	Title  string    `json:"title"`
+	Detail string    `json:"detail"`
+	Errors []Problem `json:"errors"`
+	// Raw is the whole document, extension members included.
+	Raw json.RawMessage `json:"-"`
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s", e.Status, e.Code)
+	if e.Detail != "" {
+		b.WriteString(": " + e.Detail)
+	}
+	return b.String()
+}
+
+// do sends a request and decodes a 2xx JSON answer into out (unless nil).
+// It returns the status.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any, out any) (int, error) {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	case json.RawMessage:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(data)
+	}
+	u := c.base + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return 0, err
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode >= 300 {
+		e := &Error{Status: resp.StatusCode, Raw: data}
+		if json.Unmarshal(data, e) != nil || e.Code == "" {
+			e.Code = http.StatusText(resp.StatusCode)
+			e.Detail = strings.TrimSpace(string(data))
+		}
+		return resp.StatusCode, e
+	}
+	if out != nil && len(data) > 0 {
+		if raw, ok := out.(*json.RawMessage); ok {
+			*raw = append((*raw)[:0], data...)
+			return resp.StatusCode, nil
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if err := dec.Decode(out); err != nil {
+			return resp.StatusCode, fmt.Errorf("decode %s %s answer: %w", method, path, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// Org is a created org with its first admin key.
+type Org struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	AdminKey string `json:"adminKey"`
+}
+
+// CreateOrg creates an org (operator key). id and name may be empty.
+func (c *Client) CreateOrg(ctx context.Context, id, name string) (*Org, error) {
+	var out Org
+	_, err := c.do(ctx, "POST", "/v1/orgs", nil, map[string]string{"id": id, "name": name}, &out)
+	return &out, err
+}
+
+// Key is an API key; Key.Key is set only when it was just created.
+type Key struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Key       string    `json:"key,omitempty"`
+	CreatedAt time.Time `json:"createdAt,omitempty"`
+}
+
+// CreateKey creates a key of the caller's org (admin key).
+func (c *Client) CreateKey(ctx context.Context, name, role string) (*Key, error) {
+	var out Key
+	_, err := c.do(ctx, "POST", "/v1/keys", nil, map[string]string{"name": name, "role": role}, &out)
+	return &out, err
+}
+
+// Keys lists the org's keys.
+func (c *Client) Keys(ctx context.Context) ([]Key, error) {
+	var out struct{ Items []Key }
+	_, err := c.do(ctx, "GET", "/v1/keys", nil, nil, &out)
+	return out.Items, err
+}
+
+// DeleteKey revokes a key.
+func (c *Client) DeleteKey(ctx context.Context, id string) error {
+	_, err := c.do(ctx, "DELETE", "/v1/keys/"+url.PathEscape(id), nil, nil, nil)
+	return err
+}
+
+// AppVersion is a registered version of an app.
+type AppVersion struct {
+	App        string          `json:"app"`
+	Version    string          `json:"version"`
+	Visibility string          `json:"visibility"`
+	Title      string          `json:"title,omitempty"`
+	Definition json.RawMessage `json:"definition"`
+	Warnings   []Problem       `json:"warnings,omitempty"`
+	Versions   []struct {
+		Version   string    `json:"version"`
+		CreatedAt time.Time `json:"createdAt"`
+	} `json:"versions,omitempty"`
+	// Created is true when the registration stored a new version (201).
+	Created bool `json:"-"`
+}
+
+// RegisterApp registers a definition: a private app of the caller's org, or
+// with public set (operator key) a public app.
+func (c *Client) RegisterApp(ctx context.Context, definition []byte, public bool) (*AppVersion, error) {
+	var q url.Values
+	if public {
+		q = url.Values{"visibility": {"public"}}
+	}
+	var out AppVersion
+	status, err := c.do(ctx, "POST", "/v1/apps/available", q, definition, &out)
+	out.Created = status == http.StatusCreated
+	return &out, err
+}
+
+// AppSummary is one app of a listing.
+type AppSummary struct {
+	App         string    `json:"app"`
+	Version     string    `json:"version"`
+	Title       string    `json:"title"`
+	Visibility  string    `json:"visibility"`
+	InstalledAt time.Time `json:"installedAt,omitempty"`
+}
+
+// Apps lists the apps the caller can see.
+func (c *Client) Apps(ctx context.Context) ([]AppSummary, error) {
+	var out struct{ Items []AppSummary }
+	_, err := c.do(ctx, "GET", "/v1/apps/available", nil, nil, &out)
+	return out.Items, err
+}
+
+// App returns the latest version of an app with the list of its versions.
+func (c *Client) App(ctx context.Context, app string) (*AppVersion, error) {
+	var out AppVersion
+	_, err := c.do(ctx, "GET", "/v1/apps/available/"+url.PathEscape(app), nil, nil, &out)
+	return &out, err
+}
+
+// AppVersion returns one version of an app.
+func (c *Client) AppVersion(ctx context.Context, app, version string) (*AppVersion, error) {
+	var out AppVersion
+	_, err := c.do(ctx, "GET", "/v1/apps/available/"+url.PathEscape(app)+"/versions/"+url.PathEscape(version), nil, nil, &out)
+	return &out, err
+}
+
+// InstalledApps lists the org's installed apps.
+func (c *Client) InstalledApps(ctx context.Context) ([]AppSummary, error) {
+	var out struct{ Items []AppSummary }
+	_, err := c.do(ctx, "GET", "/v1/apps/installed", nil, nil, &out)
+	return out.Items, err
+}
+
+// Install installs an app; version "" means the latest.
+func (c *Client) Install(ctx context.Context, app, version string) error {
+	body := map[string]string{}
+	if version != "" {
+		body["version"] = version
+	}
+	_, err := c.do(ctx, "POST", "/v1/apps/"+url.PathEscape(app)+"/install", nil, body, nil)
+	return err
+}
+
+// Uninstall uninstalls an app.
+func (c *Client) Uninstall(ctx context.Context, app string) error {
+	_, err := c.do(ctx, "DELETE", "/v1/apps/"+url.PathEscape(app)+"/install", nil, nil, nil)
+	return err
+}
+
+// Settings is {"<category>": {"<name>": value}}.
+type Settings map[string]map[string]any
+
+// PutSettings sets setting values and returns all settings, secrets redacted.
+func (c *Client) PutSettings(ctx context.Context, app string, values Settings) (Settings, error) {
+	var out Settings
+	_, err := c.do(ctx, "PUT", "/v1/apps/"+url.PathEscape(app)+"/settings", nil, values, &out)
+	return out, err
+}
+
+// Settings returns an app's settings, secrets redacted.
+func (c *Client) Settings(ctx context.Context, app string) (Settings, error) {
+	var out Settings
+	_, err := c.do(ctx, "GET", "/v1/apps/"+url.PathEscape(app)+"/settings", nil, nil, &out)
+	return out, err
+}
+
+// Raw sends any request and returns the answer's body; for routes this
+// client does not wrap.
+func (c *Client) Raw(ctx context.Context, method, path string, body any) (json.RawMessage, error) {
+	var out json.RawMessage
+	_, err := c.do(ctx, method, path, nil, body, &out)
+	return out, err
+}

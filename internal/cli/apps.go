@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/appdef"
+)
+
+func appsCommand(e *env, cc *clientConfig) *cobra.Command {
+	cmd := &cobra.Command{Use: "apps", Short: "Validate, register, list and install app definitions"}
+
+	var org string
+	validate := &cobra.Command{
+		Use:   "validate FILE",
+		Short: "Check a definition offline with the server's own validator",
+		Long:  "Check a definition offline with the server's own validator. Each problem is printed with its line:column and JSON pointer; the exit status is 1 when the definition is invalid.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			app, warnings, err := appdef.Parse(data, appdef.Options{OrgID: org})
+			for _, w := range warnings {
+				fmt.Fprintf(e.stdout, "%s: warning: %s\n", where(args[0], w), w.Message)
+			}
+			var se *switchboard.Error
+			if errors.As(err, &se) && se.Code == switchboard.CodeInvalidDefinition {
+				probs := se.Problems
+				for _, p := range probs {
+					fmt.Fprintf(e.stdout, "%s: %s\n", where(args[0], p), p.Message)
+				}
+				fmt.Fprintf(e.stderr, "%s is invalid: %d problem(s)\n", args[0], len(probs))
+				return &ExitError{Code: 1}
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s is valid: app %s version %s, %d command(s), %d action(s)\n",
+				args[0], app.ID, app.Version, len(app.Commands), len(app.Actions))
+			return nil
+		},
+	}
+	validate.Flags().StringVar(&org, "org", "", "validate as a private app of this org (namespacing its names); public when empty")
+
+	var public bool
+	register := &cobra.Command{
+		Use:   "register FILE",
+		Short: "Register a version of an app definition",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			v, err := cc.client(e).RegisterApp(cmd.Context(), data, public)
+			if err != nil {
+				return err
+			}
+			for _, w := range v.Warnings {
+				fmt.Fprintf(e.stderr, "warning: %s: %s\n", w.Location, w.Message)
+			}
+			if v.Created {
+				fmt.Fprintf(e.stderr, "registered %s version %s (%s)\n", v.App, v.Version, v.Visibility)
+			} else {
+				fmt.Fprintf(e.stderr, "%s version %s was already registered with this definition\n", v.App, v.Version)
+			}
+			return printJSON(e.stdout, v)
+		},
+	}
+	register.Flags().BoolVar(&public, "public", false, "register a public app (needs the operator key)")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the apps you can see",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			apps, err := cc.client(e).Apps(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "APP\tVERSION\tVISIBILITY\tTITLE")
+			for _, a := range apps {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.App, a.Version, a.Visibility, a.Title)
+			}
+			return tw.Flush()
+		},
+	}
+
+	var version string
+	get := &cobra.Command{
+		Use:   "get APP",
+		Short: "Show an app's latest (or given) version",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c := cc.client(e)
+			if version != "" {
+				v, err := c.AppVersion(cmd.Context(), args[0], version)
+				if err != nil {
+					return err
+				}
+				return printJSON(e.stdout, v)
+			}
+			v, err := c.App(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printJSON(e.stdout, v)
+		},
+	}
+	get.Flags().StringVar(&version, "version", "", "a version other than the latest")
+
+	var installVersion string
+	install := &cobra.Command{
+		Use:   "install APP",
+		Short: "Install an app for your org",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cc.client(e).Install(cmd.Context(), args[0], installVersion); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "installed %s\n", args[0])
+			return nil
+		},
+	}
+	install.Flags().StringVar(&installVersion, "version", "", "the version to install (default: the latest)")
+
+	uninstall := &cobra.Command{
+		Use:   "uninstall APP",
+		Short: "Uninstall an app",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cc.client(e).Uninstall(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "uninstalled %s\n", args[0])
+			return nil
+		},
+	}
+
+	cmd.AddCommand(validate, register, list, get, install, uninstall)
+	return cmd
+}
+
+// where formats a problem's place as FILE:LINE:COLUMN POINTER.
+func where(file string, p switchboard.Problem) string {
+	s := file
+	if p.Line > 0 {
+		s = fmt.Sprintf("%s:%d:%d", file, p.Line, p.Column)
+	}
+	if p.Location != "" {
+		s += " " + p.Location
+	}
+	return s
+}

@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/client"
+)
+
+const testOperatorKey = "op-test-key-0123456789abcdef0123456789"
+
+// server is a switchboard serve started through Run on port 0.
+type server struct {
+	URL  string
+	Data string
+	logs *syncBuffer
+	op   *client.Client
+	stop func()
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// mustServe starts a server and waits until /healthz answers. env adds to
+// the environment; args add to "serve".
+func mustServe(t *testing.T, env map[string]string, args ...string) *server {
+	t.Helper()
+	data := filepath.Join(t.TempDir(), "data")
+	vars := map[string]string{"SWITCHBOARD_OPERATOR_KEY": testOperatorKey}
+	for k, v := range env {
+		vars[k] = v
+	}
+	getenv := func(k string) string { return vars[k] }
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	argv := append([]string{"switchboard", "serve", "--addr", "127.0.0.1:0", "--data", data}, args...)
+	go func() {
+		err := Run(ctx, argv, getenv, strings.NewReader(""), pw, logs)
+		pw.CloseWithError(errors.New("server stopped"))
+		done <- err
+	}()
+	urls := make(chan string, 1)
+	var out syncBuffer
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			out.Write([]byte(line + "\n"))
+			if i := strings.Index(line, "listening on "); i >= 0 {
+				urls <- strings.TrimSpace(line[i+len("listening on "):])
+			}
+		}
+	}()
+	var base string
+	select {
+	case base = <-urls:
+	case err := <-done:
+		cancel()
+		t.Fatalf("server exited: %v\nstdout:\n%s\nlogs:\n%s", err, out.String(), logs.String())
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatalf("server did not start\nlogs:\n%s", logs.String())
+	}
+	for i := 0; ; i++ {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if i > 100 {
+			t.Fatalf("healthz never answered: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s := &server{URL: base, Data: data, logs: logs, op: client.New(base, testOperatorKey, nil)}
+	s.stop = func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("server did not stop")
+		}
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+// mustOrg creates an org and returns a client with its admin key.
+func (s *server) mustOrg(t *testing.T, id string) *client.Client {
+	t.Helper()
+	org, err := s.op.CreateOrg(context.Background(), id, "")
+	if err != nil {
+		t.Fatalf("create org %q: %v", id, err)
+	}
+	return client.New(s.URL, org.AdminKey, nil)
+}
+
+func mustKey(t *testing.T, admin *client.Client, role string) *client.Client {
+	t.Helper()
+	k, err := admin.CreateKey(context.Background(), "test "+role, role)
+	if err != nil {
+		t.Fatalf("create %s key: %v", role, err)
+	}
+	return admin.WithKey(k.Key)
+}
+
+func mustRegister(t *testing.T, c *client.Client, def string) *client.AppVersion {
+	t.Helper()
+	v, err := c.RegisterApp(context.Background(), []byte(def), false)
+	if err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	return v
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// wantError asserts err is a problem with the status and code.
+func wantError(t *testing.T, err error, status int, code string) *client.Error {
+	t.Helper()
+	var ce *client.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("error = %v, want a %d %s problem", err, status, code)
+	}
+	if ce.Status != status || ce.Code != code {
+		t.Fatalf("error = %d %s (%s), want %d %s", ce.Status, ce.Code, ce.Detail, status, code)
+	}
+	return ce
+}
+
+// definition decodes a definition answer for inspection.
+func definition(t *testing.T, v *client.AppVersion) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(v.Definition, &m); err != nil {
+		t.Fatalf("definition: %v", err)
+	}
+	return m
+}

@@ -1,0 +1,168 @@
+// Package cli is the switchboard command: the server (serve) and the client
+// subcommands, all built by Run from its arguments, environment and streams
+// so that tests drive the real thing.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/switchboardhq/switchboard/client"
+)
+
+// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
+var Version = "dev"
+
+// env is a program's view of its surroundings.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// Run runs the switchboard command with args (args[0] is the program name).
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "switchboard",
+		Short:         "Switchboard: a self-hostable apps platform",
+		Long:          "Switchboard keeps app definitions, settings and secrets, and runs commands and workflow actions for them.\n\nStart a server with 'switchboard serve --dev'; every other command talks to a server given by --server (SWITCHBOARD_SERVER) with the key given by --key (SWITCHBOARD_KEY).",
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args[1:])
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetContext(ctx)
+	cc := &clientConfig{}
+	root.PersistentFlags().StringVar(&cc.server, "server", "", "the server's URL (env SWITCHBOARD_SERVER; default http://127.0.0.1:8080)")
+	root.PersistentFlags().StringVar(&cc.key, "key", "", "the API key (env SWITCHBOARD_KEY)")
+	root.AddCommand(
+		serveCommand(e),
+		appsCommand(e, cc),
+		orgsCommand(e, cc),
+		keysCommand(e, cc),
+		settingsCommand(e, cc),
+	)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		printError(stderr, err)
+	}
+	return err
+}
+
+// ExitError makes Run fail with a message already printed and a code.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+func printError(w io.Writer, err error) {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return
+	}
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		fmt.Fprintf(w, "error: %s\n", ce.Error())
+		for _, p := range ce.Errors {
+			loc := p.Location
+			if p.Line > 0 {
+				loc = strings.TrimSpace(fmt.Sprintf("%d:%d %s", p.Line, p.Column, loc))
+			}
+			if loc != "" {
+				fmt.Fprintf(w, "  %s: %s\n", loc, p.Message)
+			} else {
+				fmt.Fprintf(w, "  %s\n", p.Message)
+			}
+		}
+		return
+	}
+	fmt.Fprintf(w, "error: %v\n", err)
+}
+
+type clientConfig struct {
+	server, key string
+}
+
+// client returns an API client from the flags and environment.
+func (cc *clientConfig) client(e *env) *client.Client {
+	server := firstNonEmpty(cc.server, e.getenv("SWITCHBOARD_SERVER"), "http://127.0.0.1:8080")
+	key := firstNonEmpty(cc.key, e.getenv("SWITCHBOARD_KEY"))
+	return client.New(server, key, nil)
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// printJSON prints v indented when w is a terminal and compact when piped,
+// so that output reads well and pipes into jq alike.
+func printJSON(w io.Writer, v any) error {
+	var data []byte
+	var err error
+	if raw, ok := v.(json.RawMessage); ok {
+		data = raw
+	} else if data, err = json.Marshal(v); err != nil {
+		return err
+	}
+	if isTerminal(w) {
+		var buf strings.Builder
+		var out []byte
+		if out, err = indent(data); err == nil {
+			buf.Write(out)
+			_, err = fmt.Fprintln(w, buf.String())
+			return err
+		}
+	}
+	_, err = fmt.Fprintln(w, strings.TrimSpace(string(data)))
+	return err
+}
+
+func indent(data []byte) ([]byte, error) {
+	var v json.RawMessage = data
+	return json.MarshalIndent(v, "", "  ")
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// bindEnv gives every flag of cmd that has no value on the command line the
+// value of its environment variable: --max-response-bytes reads
+// SWITCHBOARD_MAX_RESPONSE_BYTES.
+func bindEnv(cmd *cobra.Command, getenv func(string) string) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		name := "SWITCHBOARD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", name, v, e)
+			}
+		}
+	})
+	return err
+}

@@ -1,0 +1,226 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/jsonv"
+)
+
+// Body size caps. A larger body is a 413, never a crash.
+const (
+	MaxDefinitionBytes = 5 << 20
+	MaxRunBytes        = 5 << 20
+	MaxSmallBytes      = 1 << 20
+)
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads a request body of at most limit bytes.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
+	}
+	body := http.MaxBytesReader(w, r.Body, limit)
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if _, err := buf.ReadFrom(body); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge(limit)
+		}
+		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the request body could not be read", Err: err}
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+func tooLarge(limit int64) error {
+	return switchboard.Errorf(switchboard.CodePayloadTooLarge, "the request body is larger than %d MiB", limit>>20)
+}
+
+// decode reads a JSON request body into v (a struct), refusing unknown
+// fields so that a misspelt field is an error, not silently ignored.
+func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	data, err := readBody(w, r, limit)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil // an empty body is an empty request
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(data, err)
+	}
+	if dec.More() {
+		return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the request body has data after its JSON value"}
+	}
+	return nil
+}
+
+// decodeValue reads a JSON request body as an ordered value.
+func decodeValue(w http.ResponseWriter, r *http.Request, limit int64) (any, error) {
+	data, err := readBody(w, r, limit)
+	if err != nil {
+		return nil, err
+	}
+	v, err := jsonv.Decode(data)
+	if err != nil {
+		return nil, decodeError(data, err)
+	}
+	return v, nil
+}
+
+func decodeError(data []byte, err error) error {
+	p := switchboard.Problem{Message: err.Error()}
+	var se *jsonv.SyntaxError
+	var jse *json.SyntaxError
+	var ute *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		p = switchboard.Problem{Message: se.Msg, Line: se.Line, Column: se.Column}
+	case errors.As(err, &jse):
+		p.Line, p.Column = jsonv.LineCol(data, jse.Offset)
+		p.Message = jse.Error()
+	case errors.As(err, &ute):
+		p.Location = "/" + strings.ReplaceAll(ute.Field, ".", "/")
+		p.Message = fmt.Sprintf("must be %s, not %s", jsonType(ute.Type.Kind().String()), ute.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		p.Location = "/" + field
+		p.Message = "unknown field " + field
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		p.Message = "unexpected end of JSON input"
+	}
+	return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the request body is not valid: " + p.Message, Problems: []switchboard.Problem{p}}
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "struct", "map":
+		return "an object"
+	case "slice":
+		return "an array"
+	}
+	return "a number"
+}
+
+// encode writes v as JSON with status.
+func encode(w http.ResponseWriter, status int, v any) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, `{"code":"internal"}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// writeRaw writes JSON bytes already encoded.
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+var jsonContentType = []string{"application/json"}
+
+// problem is an RFC 9457 problem document.
+type problem struct {
+	Type   string                `json:"type"`
+	Title  string                `json:"title"`
+	Status int                   `json:"status"`
+	Detail string                `json:"detail,omitempty"`
+	Code   switchboard.Code      `json:"code"`
+	Errors []switchboard.Problem `json:"errors,omitempty"`
+}
+
+var titles = map[switchboard.Code]string{
+	switchboard.CodeUnauthorized:        "Unauthorized",
+	switchboard.CodeForbidden:           "Forbidden",
+	switchboard.CodeNotFound:            "Not found",
+	switchboard.CodeConflict:            "Conflict",
+	switchboard.CodeInvalidDefinition:   "Invalid app definition",
+	switchboard.CodeInvalidInput:        "Invalid input",
+	switchboard.CodePayloadTooLarge:     "Payload too large",
+	switchboard.CodeRateLimited:         "Too many requests",
+	switchboard.CodeUpstreamUnreachable: "Upstream unreachable",
+	switchboard.CodeUpstreamError:       "Upstream error",
+	switchboard.CodeUpstreamTimeout:     "Upstream timeout",
+	switchboard.CodeAccountDisconnected: "App account disconnected",
+	switchboard.CodeUnavailable:         "Service unavailable",
+	switchboard.CodeInternal:            "Internal error",
+}
+
+// ProblemTypeBase prefixes each problem's type: the errors page documents
+// every code under its own anchor.
+const ProblemTypeBase = "https://github.com/switchboardhq/switchboard/blob/main/docs/errors.md#"
+
+// writeError writes err as a problem document. Anything that is not a
+// *switchboard.Error is a 500 whose cause is logged with the request id and
+// never sent.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var e *switchboard.Error
+	if !errors.As(err, &e) {
+		e = switchboard.Internal(err)
+	}
+	status := e.Code.Status()
+	if e.Code == switchboard.CodeInternal {
+		log.Error("internal error", "request_id", requestID(r), "route", r.Pattern, "err", err)
+		e = &switchboard.Error{Code: switchboard.CodeInternal,
+			Detail: "an internal error occurred; the server log has the details under request id " + requestID(r)}
+	}
+	p := problem{Type: ProblemTypeBase + string(e.Code), Title: titles[e.Code], Status: status, Detail: e.Detail, Code: e.Code, Errors: e.Problems}
+	if p.Title == "" {
+		p.Title = http.StatusText(status)
+	}
+	var body []byte
+	if len(e.Extra) > 0 {
+		// Extra members (an upstream's status and body) go beside the
+		// standard ones, as RFC 9457 extension members.
+		m := map[string]any{}
+		for k, v := range e.Extra {
+			m[k] = v
+		}
+		b, _ := json.Marshal(p)
+		_ = json.Unmarshal(b, &m)
+		body, _ = jsonMarshal(m)
+	} else {
+		body, _ = jsonMarshal(p)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func jsonMarshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
+	return buf.Bytes(), err
+}

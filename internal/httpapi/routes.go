@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/switchboardhq/switchboard"
+)
+
+// route is one operation: how it is served and how it is documented.
+type route struct {
+	method, path string
+	doc          op
+	handler      http.Handler // nil for an operation served by a dispatcher (see addRoutes)
+}
+
+// op documents an operation in the OpenAPI document.
+type op struct {
+	id      string
+	summary string
+	tag     string
+	roles   []switchboard.Role // nil: no key needed
+	req     any                // request: path/query fields tagged, body fields as JSON
+	resp    any
+	status  int // the success status (200 when 0)
+	errs    []int
+	rawBody string // a request body described by name rather than by req's fields
+}
+
+var (
+	operator = []switchboard.Role{switchboard.RoleOperator}
+	admin    = []switchboard.Role{switchboard.RoleAdmin}
+	members  = []switchboard.Role{switchboard.RoleAdmin, switchboard.RoleAgent}
+	readers  = []switchboard.Role{switchboard.RoleAdmin, switchboard.RoleAgent, switchboard.RoleOperator}
+)
+
+// addRoutes registers every route. This function is the API's table of
+// contents: each line names a method, a path, who may call it and the
+// handler.
+func (s *Server) addRoutes() {
+	s.handle("GET /healthz", op{id: "healthz", summary: "Liveness: the process answers", tag: "operations"}, s.handleHealthz())
+	s.handle("GET /readyz", op{id: "readyz", summary: "Readiness: the database answers", tag: "operations", errs: []int{503}}, s.handleReadyz())
+	s.handle("GET /metrics", op{id: "metrics", summary: "Prometheus metrics", tag: "operations"}, s.handleMetrics())
+	s.handle("GET /openapi.json", op{id: "openapi", summary: "This OpenAPI document", tag: "operations"}, s.handleOpenAPI())
+
+	s.handle("POST /v1/orgs", op{id: "createOrg", summary: "Create an org and its first admin key", tag: "orgs",
+		roles: operator, req: orgCreateRequest{}, resp: orgCreateResponse{}, status: 201, errs: []int{400, 409}},
+		s.auth(operator, handleOrgCreate(s.reg)))
+
+	s.handle("POST /v1/keys", op{id: "createKey", summary: "Create an API key (shown once)", tag: "keys",
+		roles: admin, req: keyCreateRequest{}, resp: keyCreateResponse{}, status: 201, errs: []int{400}},
+		s.auth(admin, handleKeyCreate(s.reg)))
+	s.handle("GET /v1/keys", op{id: "listKeys", summary: "List the org's API keys (never the keys themselves)", tag: "keys",
+		roles: admin, resp: keyListResponse{}}, s.auth(admin, handleKeyList(s.reg)))
+	s.handle("DELETE /v1/keys/{id}", op{id: "deleteKey", summary: "Revoke an API key at once", tag: "keys",
+		roles: admin, req: keyPath{}, status: 204, errs: []int{404}}, s.auth(admin, handleKeyDelete(s.reg)))
+
+	s.handle("POST /v1/apps/available", op{id: "registerApp", summary: "Register a version of an app definition", tag: "apps",
+		roles: []switchboard.Role{switchboard.RoleAdmin, switchboard.RoleOperator}, req: appRegisterRequest{}, rawBody: "AppDefinition",
+		resp: appVersionResponse{}, status: 201, errs: []int{400, 409, 413}},
+		s.auth([]switchboard.Role{switchboard.RoleAdmin, switchboard.RoleOperator}, handleAppRegister(s.reg)))
+	s.handle("GET /v1/apps/available", op{id: "listApps", summary: "List the apps the caller can see, latest versions", tag: "apps",
+		roles: readers, resp: appListResponse{}}, s.auth(readers, handleAppList(s.reg)))
+	s.handle("GET /v1/apps/available/{app}/versions/{version}", op{id: "getAppVersion", summary: "Get one version of an app", tag: "apps",
+		roles: readers, req: appVersionPath{}, resp: appVersionResponse{}, errs: []int{404}}, s.auth(readers, handleAppVersionGet(s.reg)))
+	s.handle("GET /v1/apps/installed", op{id: "listInstalledApps", summary: "List the org's installed apps", tag: "apps",
+		roles: members, resp: installedListResponse{}}, s.auth(members, handleInstalledList(s.reg)))
+	s.handle("POST /v1/apps/{app}/install", op{id: "installApp", summary: "Install an app (the latest version unless one is given)", tag: "apps",
+		roles: admin, req: installRequest{}, resp: installResponse{}, errs: []int{400, 404}}, s.auth(admin, handleInstall(s.reg)))
+	s.handle("DELETE /v1/apps/{app}/install", op{id: "uninstallApp", summary: "Uninstall an app", tag: "apps",
+		roles: admin, req: appPath{}, status: 204, errs: []int{404}}, s.auth(admin, handleUninstall(s.reg)))
+	s.handle("PUT /v1/apps/{app}/settings", op{id: "putSettings", summary: "Set an app's settings for the org (secrets are write-only)", tag: "settings",
+		roles: admin, req: appPath{}, rawBody: "Settings", resp: settingsDoc{}, errs: []int{400, 404}}, s.auth(admin, handleSettingsPut(s.reg)))
+
+	// GET /v1/apps/available/{app} and GET /v1/apps/{app}/settings both
+	// match /v1/apps/available/settings, which the standard mux refuses to
+	// register as a conflict; one dispatcher serves both, and each is
+	// documented (and labelled in logs and metrics) as its own operation.
+	getApp := s.auth(readers, handleAppGet(s.reg))
+	getSettings := s.auth(members, handleSettingsGet(s.reg))
+	s.doc("GET /v1/apps/available/{app}", op{id: "getApp", summary: "Get the latest version of an app and the list of its versions", tag: "apps",
+		roles: readers, req: appPath{}, resp: appGetResponse{}, errs: []int{404}})
+	s.doc("GET /v1/apps/{app}/settings", op{id: "getSettings", summary: "Get an app's settings for the org, secrets redacted", tag: "settings",
+		roles: members, req: appPath{}, resp: settingsDoc{}, errs: []int{404}})
+	s.mux.Handle("GET /v1/apps/{app}/{sub}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch app, sub := r.PathValue("app"), r.PathValue("sub"); {
+		case app == "available":
+			r.SetPathValue("app", sub)
+			r.Pattern = "GET /v1/apps/available/{app}"
+			getApp.ServeHTTP(w, r)
+		case sub == "settings":
+			r.Pattern = "GET /v1/apps/{app}/settings"
+			getSettings.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+
+	s.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; GET /openapi.json lists every route", r.Method, r.URL.Path))
+	}))
+}
+
+// handle registers a route on the mux and in the OpenAPI document.
+func (s *Server) handle(pattern string, doc op, h http.Handler) {
+	s.doc(pattern, doc)
+	s.mux.Handle(pattern, h)
+}
+
+// doc adds an operation to the OpenAPI document only.
+func (s *Server) doc(pattern string, doc op) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.routes = append(s.routes, route{method: method, path: path, doc: doc})
+}

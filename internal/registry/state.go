@@ -1,0 +1,137 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/appdef"
+	"github.com/switchboardhq/switchboard/internal/jsonv"
+)
+
+// OrgState is what the run path needs of one org, held in memory and
+// replaced as a whole when anything in it changes.
+type OrgState struct {
+	OrgID string
+	apps  map[string]*Installed // by app id
+	list  []*Installed
+}
+
+// Installed is an installed app with its org's settings.
+type Installed struct {
+	switchboard.Install
+	App *appdef.App
+	// Values holds every setting value by "<category>.<name>": stored values
+	// (secrets decrypted) over declared defaults.
+	Values map[string]any
+	// Secrets are the decrypted secret values, for redaction.
+	Secrets []string
+	// bindings are the template variables of each command and action.
+	bindings map[string]map[string]any
+}
+
+// App returns an installed app by its stored id.
+func (s *OrgState) App(id string) *Installed { return s.apps[id] }
+
+// Bindings returns the template variables that a component's appSettings
+// make available ({"authToken": "<secret>"}), computed once per state.
+func (in *Installed) Bindings(component string) map[string]any { return in.bindings[component] }
+
+// Org returns the in-memory state of an org, loading it on first use.
+func (r *Registry) Org(ctx context.Context, orgID string) (*OrgState, error) {
+	if s, ok := r.orgs.Load(orgID); ok {
+		return s.(*OrgState), nil
+	}
+	v, err, _ := r.loadSF.Do(orgID, func() (any, error) {
+		epoch := r.epoch.Load()
+		s, err := r.loadOrg(ctx, orgID)
+		if err != nil {
+			return nil, err
+		}
+		r.orgs.Store(orgID, s)
+		// A change applied while loading may have been read before it
+		// committed: keep the state for this caller, reload for the next.
+		if r.epoch.Load() != epoch {
+			r.orgs.Delete(orgID)
+		}
+		return s, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*OrgState), nil
+}
+
+func (r *Registry) loadOrg(ctx context.Context, orgID string) (*OrgState, error) {
+	installs, err := r.store.Installs(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	s := &OrgState{OrgID: orgID, apps: make(map[string]*Installed, len(installs))}
+	for _, in := range installs {
+		v, err := r.store.AppVersion(ctx, in.AppID, in.Version)
+		if err != nil {
+			return nil, fmt.Errorf("load installed app %s@%s: %w", in.AppID, in.Version, err)
+		}
+		app, err := r.compiled(v)
+		if err != nil {
+			return nil, err
+		}
+		values, err := r.store.Settings(ctx, orgID, in.AppID)
+		if err != nil {
+			return nil, err
+		}
+		inst := &Installed{Install: in, App: app, Values: map[string]any{}, bindings: map[string]map[string]any{}}
+		for key, decl := range app.Settings {
+			if decl.Default != nil {
+				inst.Values[key] = decl.Default
+			}
+		}
+		for _, sv := range values {
+			key := sv.Category + "." + sv.Name
+			if sv.Secret {
+				pt, err := r.box.Open(sv.Ciphertext, secretAAD(orgID, in.AppID, key))
+				if err != nil {
+					return nil, switchboard.Internal(fmt.Errorf("decrypt setting %s of %s for org %s: %w", key, in.AppID, orgID, err))
+				}
+				inst.Values[key] = string(pt)
+				if len(pt) > 0 {
+					inst.Secrets = append(inst.Secrets, string(pt))
+				}
+				continue
+			}
+			val, err := jsonv.Decode(sv.Value)
+			if err != nil {
+				return nil, switchboard.Internal(fmt.Errorf("setting %s of %s: %w", key, in.AppID, err))
+			}
+			inst.Values[key] = val
+		}
+		for _, c := range app.Commands {
+			inst.bindings[c.Name] = bind(inst.Values, c.AppSettings)
+		}
+		for _, a := range app.Actions {
+			inst.bindings[a.Name] = bind(inst.Values, a.AppSettings)
+		}
+		s.apps[in.AppID] = inst
+		s.list = append(s.list, inst)
+	}
+	return s, nil
+}
+
+func bind(values map[string]any, refs []appdef.SettingRef) map[string]any {
+	m := make(map[string]any, len(refs))
+	for _, ref := range refs {
+		if v, ok := values[ref.Key()]; ok {
+			m[ref.Var] = v
+		} else {
+			m[ref.Var] = ""
+		}
+	}
+	return m
+}
+
+// secretAAD binds a secret's ciphertext to its org, app and setting key, so
+// that a ciphertext copied to another row never decrypts.
+func secretAAD(orgID, appID, key string) []byte {
+	return []byte("setting\x00" + orgID + "\x00" + appID + "\x00" + key)
+}
