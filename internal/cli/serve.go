@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
-	"github.com/switchboardhq/switchboard/client"
+	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/secretbox"
@@ -179,12 +179,12 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "data", cfg.Data, "dev", cfg.Dev, "allow_private_networks", cfg.AllowPrivateNetworks)
-	fmt.Fprintf(e.stdout, "Switchboard %s listening on %s\n", Version, base)
 	if cfg.Dev {
-		if err := devBootstrap(ctx, cfg, base, e.stdout); err != nil {
+		if err := devBootstrap(ctx, cfg, reg, base, e.stdout); err != nil {
 			log.Error("dev bootstrap", "err", err)
 		}
 	}
+	fmt.Fprintf(e.stdout, "Switchboard %s listening on %s\n", Version, base)
 
 	select {
 	case err := <-errc:
@@ -247,25 +247,23 @@ func devFileKey(path string) (string, error) {
 
 // devBootstrap creates an org on an empty dev server and prints a line to
 // paste, so that the README's walkthrough works by copy and paste.
-func devBootstrap(ctx context.Context, cfg *Config, base string, w io.Writer) error {
+func devBootstrap(ctx context.Context, cfg *Config, reg *registry.Registry, base string, w io.Writer) error {
 	keyFile := filepath.Join(cfg.Data, "dev-admin.key")
 	key := ""
 	if b, err := os.ReadFile(keyFile); err == nil {
 		key = strings.TrimSpace(string(b))
 	}
 	if key == "" {
-		c := client.New(base, cfg.OperatorKey, nil)
-		org, err := c.CreateOrg(ctx, "dev", "Development org")
+		org, adminKey, err := reg.CreateOrg(ctx, "dev", "Development org")
 		if err != nil {
-			var ce *client.Error
-			if errors.As(err, &ce) && ce.Status == http.StatusConflict {
+			if switchboard.ErrorCode(err) == switchboard.CodeConflict {
 				fmt.Fprintf(w, "The dev org exists but its admin key file %s is gone; create a key with the operator key in %s.\n",
 					keyFile, filepath.Join(cfg.Data, "operator.key"))
 				return nil
 			}
 			return err
 		}
-		key = org.AdminKey
+		key = adminKey
 		if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
 			return err
 		}

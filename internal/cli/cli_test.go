@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCLI runs a client command and returns its output and error.
+func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err = Run(context.Background(), append([]string{"switchboard"}, args...), func(k string) string { return env[k] },
+		strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestValidateCommand(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("{\n  \"app\": \"shop\",\n  \"version\": \"1.0.0\",\n  \"title\": \"Shop\",\n  \"commands\": [{\"name\": \"x\", \"url\": \"ftp://x\", \"httpMethod\": \"get\", \"cacheSeconds\": 1}]\n}\n"), 0o644)
+	out, _, err := runCLI(t, nil, "apps", "validate", bad)
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Code != 1 {
+		t.Fatalf("validate of an invalid file = %v, want exit status 1", err)
+	}
+	for _, want := range []string{bad + ":5:", "/commands/0/url", "/commands/0/cacheSeconds"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, err = runCLI(t, nil, "apps", "validate", filepath.Join("..", "..", "testdata", "apps", "ecommstore.json"))
+	if err != nil || !strings.Contains(out, "is valid: app ecommstore version 0.0.1, 1 command(s)") {
+		t.Fatalf("validate of the seed = %v:\n%s", err, out)
+	}
+	out, _, err = runCLI(t, nil, "apps", "validate", "--org", "123456789abcdefg", filepath.Join("..", "..", "testdata", "apps", "ecommstore.json"))
+	if err != nil || !strings.Contains(out, "app ecommstore_123456789abcdefg") {
+		t.Fatalf("validate as a private app = %v:\n%s", err, out)
+	}
+}
+
+func TestServeRefusesShortOperatorKey(t *testing.T) {
+	_, errOut, err := runCLI(t, map[string]string{"SWITCHBOARD_OPERATOR_KEY": "short"}, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	if err == nil || !strings.Contains(errOut, "shorter than 32") {
+		t.Fatalf("serve with a short operator key = %v, %s", err, errOut)
+	}
+	_, errOut, err = runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	if err == nil || !strings.Contains(errOut, "SWITCHBOARD_OPERATOR_KEY is not set") {
+		t.Fatalf("serve without an operator key = %v, %s", err, errOut)
+	}
+}
+
+// serve --dev on an empty data directory creates an org and prints a line
+// to paste; the key in it works with the CLI.
+func TestDevFirstRun(t *testing.T) {
+	s := mustServe(t, map[string]string{"SWITCHBOARD_OPERATOR_KEY": ""}, "--dev")
+	key := strings.TrimSpace(string(readFile(t, filepath.Join(s.Data, "dev-admin.key"))))
+	if !strings.HasPrefix(key, "sbk_") {
+		t.Fatalf("dev admin key = %q", key)
+	}
+	if fi, err := os.Stat(filepath.Join(s.Data, "dev-admin.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("dev-admin.key mode = %v, %v", fi.Mode().Perm(), err)
+	}
+	env := map[string]string{"SWITCHBOARD_SERVER": s.URL, "SWITCHBOARD_KEY": key}
+	if _, errOut, err := runCLI(t, env, "apps", "register", filepath.Join("..", "..", "testdata", "apps", "ecommstore.json")); err != nil {
+		t.Fatalf("register: %v %s", err, errOut)
+	}
+	if _, errOut, err := runCLI(t, env, "settings", "set", "ecommstore", "default.authToken=s3cr3t"); err != nil {
+		t.Fatalf("settings set: %v %s", err, errOut)
+	}
+	out, _, err := runCLI(t, env, "settings", "get", "ecommstore")
+	if err != nil || strings.Contains(out, "s3cr3t") || !strings.Contains(out, `"set":true`) {
+		t.Fatalf("settings get = %v: %s", err, out)
+	}
+	out, _, err = runCLI(t, env, "apps", "list")
+	if err != nil || !strings.Contains(out, "ecommstore_dev") {
+		t.Fatalf("apps list = %v: %s", err, out)
+	}
+	_, errOut, err := runCLI(t, env, "apps", "get", "nope")
+	if err == nil || !strings.Contains(errOut, "404 not_found") {
+		t.Fatalf("apps get nope = %v: %s", err, errOut)
+	}
+}
