@@ -276,3 +276,103 @@ func (c *Client) Raw(ctx context.Context, method, path string, body any) (json.R
 	_, err := c.do(ctx, method, path, nil, body, &out)
 	return out, err
 }
+
+// RunRequest is a command run's request.
+type RunRequest struct {
+	Body    any               `json:"body,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Args    map[string]string `json:"args,omitempty"`
+}
+
+// RunResult is a command run's answer (SPEC 4.7).
+type RunResult struct {
+	Status        int               `json:"status"`
+	Headers       map[string]string `json:"headers"`
+	Body          json.RawMessage   `json:"body"`
+	Cache         string            `json:"cache"`
+	CacheFallback bool              `json:"cacheFallback,omitempty"`
+}
+
+// RunCommand runs a command by any spelling of its name.
+func (c *Client) RunCommand(ctx context.Context, name string, req RunRequest) (*RunResult, error) {
+	var out RunResult
+	_, err := c.do(ctx, "POST", "/v1/commands/"+url.PathEscape(name)+"/run", nil, req, &out)
+	return &out, err
+}
+
+// Command describes a runnable command.
+type Command struct {
+	Name       string          `json:"name"`
+	App        string          `json:"app"`
+	Version    string          `json:"version"`
+	Definition json.RawMessage `json:"definition"`
+}
+
+// Commands lists the commands of the org's installed apps.
+func (c *Client) Commands(ctx context.Context) ([]Command, error) {
+	var out struct{ Items []Command }
+	_, err := c.do(ctx, "GET", "/v1/commands", nil, nil, &out)
+	return out.Items, err
+}
+
+// Command returns one command by any spelling of its name.
+func (c *Client) Command(ctx context.Context, name string) (*Command, error) {
+	var out Command
+	_, err := c.do(ctx, "GET", "/v1/commands/"+url.PathEscape(name), nil, nil, &out)
+	return &out, err
+}
+
+// AuditEntry is one entry of the audit log.
+type AuditEntry struct {
+	ID    string    `json:"id"`
+	Time  time.Time `json:"time"`
+	Org   string    `json:"org"`
+	Actor struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"actor"`
+	Kind       string            `json:"kind"`
+	Command    string            `json:"command"`
+	Args       map[string]string `json:"args"`
+	Method     string            `json:"method"`
+	URL        string            `json:"url"`
+	Status     int               `json:"status"`
+	DurationMs int64             `json:"durationMs"`
+	Cache      string            `json:"cache"`
+	Error      string            `json:"error"`
+}
+
+// AuditQuery filters the audit log; every field is optional.
+type AuditQuery struct {
+	Command      string
+	Since, Until time.Time
+	Limit        int
+	Cursor       string
+}
+
+// AuditLogs returns one page of the audit log, newest first, and the cursor
+// of the next page ("" on the last).
+func (c *Client) AuditLogs(ctx context.Context, q AuditQuery) ([]AuditEntry, string, error) {
+	v := url.Values{}
+	if q.Command != "" {
+		v.Set("command", q.Command)
+	}
+	if !q.Since.IsZero() {
+		v.Set("since", q.Since.Format(time.RFC3339Nano))
+	}
+	if !q.Until.IsZero() {
+		v.Set("until", q.Until.Format(time.RFC3339Nano))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", fmt.Sprint(q.Limit))
+	}
+	if q.Cursor != "" {
+		v.Set("cursor", q.Cursor)
+	}
+	var out struct {
+		Items      []AuditEntry `json:"items"`
+		NextCursor string       `json:"nextCursor"`
+	}
+	_, err := c.do(ctx, "GET", "/v1/audit-logs", v, nil, &out)
+	return out.Items, out.NextCursor, err
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/switchboardhq/switchboard/internal/tmpl"
@@ -16,8 +17,10 @@ import (
 type Origin struct {
 	Scheme string
 	// Parts are the literal pieces of the authority around its
-	// interpolations: len(Parts) is one more than the number of slots.
+	// interpolations: len(Parts) is one more than len(Slots).
 	Parts []string
+	// Slots name the arg interpolated at each place in the authority.
+	Slots []string
 }
 
 // ParseOrigin reads the origin of a compiled URL template from its top-level
@@ -47,9 +50,10 @@ func ParseOrigin(t *tmpl.Template) (Origin, error) {
 			seg.Text = s[i+3:]
 		}
 		if seg.Expr {
-			if !seg.Simple || seg.Block {
-				return o, errors.New("the URL's host may only use plain interpolations such as {{{store}}}, not blocks or helpers")
+			if !seg.Simple || seg.Block || !argNamePattern.MatchString(seg.Path) {
+				return o, errors.New("the URL's host may only interpolate args by name, such as {{{store}}}: no paths, blocks or helpers")
 			}
+			o.Slots = append(o.Slots, seg.Path)
 			o.Parts = append(o.Parts, cur.String())
 			cur.Reset()
 			continue
@@ -71,23 +75,28 @@ func ParseOrigin(t *tmpl.Template) (Origin, error) {
 	return o, nil
 }
 
-// Check reports whether a rendered, parsed URL keeps the template's origin.
-func (o *Origin) Check(u *url.URL) error {
+// Check reports whether a rendered, parsed URL keeps the template's origin:
+// every value interpolated into the authority is one DNS label, and the
+// parsed URL's scheme and authority are exactly the template's with those
+// labels in place.
+func (o *Origin) Check(u *url.URL, args map[string]string) error {
+	want := o.Parts[0]
+	for i, slot := range o.Slots {
+		v := args[slot]
+		if !isLabel(v) {
+			return fmt.Errorf("the arg %s goes into the URL's host, so it must be one DNS label (1 to 63 of lowercase letters, digits and '-'); got %q", slot, v)
+		}
+		want += v + o.Parts[i+1]
+	}
 	if u.Scheme != o.Scheme {
 		return fmt.Errorf("the URL's scheme became %q, not %q", u.Scheme, o.Scheme)
-	}
-	if u.Opaque != "" || u.Host == "" {
-		return errors.New("the URL has no host")
 	}
 	authority := u.Host
 	if u.User != nil {
 		authority = u.User.String() + "@" + u.Host
 	}
-	if !matchParts(authority, o.Parts) {
-		if len(o.Parts) == 1 {
-			return fmt.Errorf("the URL's host became %q, not %q", authority, o.Parts[0])
-		}
-		return fmt.Errorf("the URL's host became %q: each value interpolated into the host must be one DNS label of lowercase letters, digits and '-'", authority)
+	if u.Opaque != "" || authority != want {
+		return fmt.Errorf("the URL's host became %q, not %q", authority, want)
 	}
 	return nil
 }
@@ -100,25 +109,18 @@ func (o *Origin) Literal() (string, bool) {
 	return "", false
 }
 
-// matchParts matches s against parts[0] slot parts[1] slot ... parts[n],
-// where a slot is 1 to 63 of [a-z0-9-]. Labels are short, so trying each
-// length is cheap and handles literal parts that start with label characters.
-func matchParts(s string, parts []string) bool {
-	if !strings.HasPrefix(s, parts[0]) {
+var argNamePattern = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$-]*$`)
+
+// isLabel reports whether s is one DNS label of [a-z0-9-].
+func isLabel(s string) bool {
+	if len(s) == 0 || len(s) > 63 {
 		return false
 	}
-	s = s[len(parts[0]):]
-	if len(parts) == 1 {
-		return s == ""
-	}
-	for n := 1; n <= 63 && n <= len(s); n++ {
-		c := s[n-1]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			break
-		}
-		if matchParts(s[n:], parts[1:]) {
-			return true
+			return false
 		}
 	}
-	return false
+	return true
 }

@@ -22,7 +22,9 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/registry"
+	"github.com/switchboardhq/switchboard/internal/runner"
 	"github.com/switchboardhq/switchboard/internal/secretbox"
 	"github.com/switchboardhq/switchboard/internal/sqlite"
 )
@@ -160,7 +162,10 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 	if err := reg.Start(runCtx); err != nil {
 		return err
 	}
-	srv, err := httpapi.NewServer(httpapi.Config{Registry: reg, Log: log, Metrics: promReg, Version: Version})
+	out := outbound.New(outbound.Config{AllowPrivateNetworks: cfg.AllowPrivateNetworks, Timeout: cfg.UpstreamTimeout, MaxResponseBytes: cfg.MaxResponseBytes})
+	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: out, Log: log})
+	defer run.Close() // after the HTTP server has drained: flushes the audit log
+	srv, err := httpapi.NewServer(httpapi.Config{Registry: reg, Runner: run, Log: log, Metrics: promReg, Version: Version})
 	if err != nil {
 		return err
 	}

@@ -224,3 +224,5 @@ func jsonMarshal(v any) ([]byte, error) {
 	err := enc.Encode(v)
 	return buf.Bytes(), err
 }
+
+var jsonPointerReplacer = strings.NewReplacer("~", "~0", "/", "~1")

@@ -32,6 +32,7 @@ var (
 	admin    = []switchboard.Role{switchboard.RoleAdmin}
 	members  = []switchboard.Role{switchboard.RoleAdmin, switchboard.RoleAgent}
 	readers  = []switchboard.Role{switchboard.RoleAdmin, switchboard.RoleAgent, switchboard.RoleOperator}
+	auditors = []switchboard.Role{switchboard.RoleAdmin, switchboard.RoleAuditor}
 )
 
 // addRoutes registers every route. This function is the API's table of
@@ -71,6 +72,16 @@ func (s *Server) addRoutes() {
 		roles: admin, req: appPath{}, status: 204, errs: []int{404}}, s.auth(admin, handleUninstall(s.reg)))
 	s.handle("PUT /v1/apps/{app}/settings", op{id: "putSettings", summary: "Set an app's settings for the org (secrets are write-only)", tag: "settings",
 		roles: admin, req: appPath{}, rawBody: "Settings", resp: settingsDoc{}, errs: []int{400, 404}}, s.auth(admin, handleSettingsPut(s.reg)))
+
+	s.handle("POST /v1/commands/{name}/run", op{id: "runCommand", summary: "Run a command", tag: "commands",
+		roles: members, req: runCommandRequest{}, resp: runCommandResponse{}, errs: []int{400, 404, 413, 502, 504}},
+		s.auth(members, handleCommandRun(s.run)))
+	s.handle("GET /v1/commands", op{id: "listCommands", summary: "List the commands of the org's installed apps", tag: "commands",
+		roles: members, resp: commandListResponse{}}, s.auth(members, handleCommandList(s.run)))
+	s.handle("GET /v1/commands/{name}", op{id: "getCommand", summary: "Get a command by any spelling of its name", tag: "commands",
+		roles: members, req: commandPath{}, resp: commandItem{}, errs: []int{404}}, s.auth(members, handleCommandGet(s.run)))
+	s.handle("GET /v1/audit-logs", op{id: "listAuditLogs", summary: "List audit entries, newest first", tag: "audit",
+		roles: auditors, req: auditQuery{}, resp: auditListResponse{}, errs: []int{400}}, s.auth(auditors, handleAuditList(s.reg, s.run)))
 
 	// GET /v1/apps/available/{app} and GET /v1/apps/{app}/settings both
 	// match /v1/apps/available/settings, which the standard mux refuses to

@@ -20,11 +20,13 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/registry"
+	"github.com/switchboardhq/switchboard/internal/runner"
 )
 
 // Config holds the server's dependencies.
 type Config struct {
 	Registry *registry.Registry
+	Runner   *runner.Runner
 	Log      *slog.Logger
 	Metrics  *prometheus.Registry
 	// Version is reported in the OpenAPI document.
@@ -36,6 +38,7 @@ type Config struct {
 // Server is the HTTP API.
 type Server struct {
 	reg     *registry.Registry
+	run     *runner.Runner
 	log     *slog.Logger
 	mux     *http.ServeMux
 	metrics *httpMetrics
@@ -47,7 +50,7 @@ type Server struct {
 
 // NewServer builds the API with every route of routes.go.
 func NewServer(cfg Config) (*Server, error) {
-	s := &Server{reg: cfg.Registry, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
+	s := &Server{reg: cfg.Registry, run: cfg.Runner, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -8,6 +8,8 @@ package outbound
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"math"
@@ -41,6 +43,12 @@ type Config struct {
 	// Resolver resolves host names; nil means net.DefaultResolver. Tests use
 	// it to point names at local servers.
 	Resolver *net.Resolver
+	// Remap sends connections for a "host:port" to another "host:port". The
+	// guard still checks the address actually dialled. Tests use it to
+	// send a definition's real host name to a local server.
+	Remap map[string]string
+	// RootCAs, when set, replaces the system's trusted CAs for TLS.
+	RootCAs *x509.CertPool
 }
 
 // The defaults of Config.
@@ -103,7 +111,7 @@ func newClient(cfg Config, policy guardPolicy) *Client {
 		// No proxy, not even from the environment: through a proxy the guard
 		// would check the proxy's address instead of the upstream's.
 		Proxy:       nil,
-		DialContext: guardedDial(dialer),
+		DialContext: guardedDial(dialer, cfg.Remap),
 		// A custom DialContext turns HTTP/2 off unless forced back on.
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           max(1024, perHost),
@@ -113,6 +121,9 @@ func newClient(cfg Config, policy guardPolicy) *Client {
 		ExpectContinueTimeout:  1 * time.Second,
 		MaxResponseHeaderBytes: 1 << 20,
 	}
+	if cfg.RootCAs != nil {
+		c.transport.TLSClientConfig = &tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12}
+	}
 	// No Timeout here: Do bounds each exchange with its context, which also
 	// covers reading the body after Do of http.Client has returned.
 	c.client = &http.Client{Transport: c.transport, CheckRedirect: c.checkRedirect}
@@ -121,8 +132,11 @@ func newClient(cfg Config, policy guardPolicy) *Client {
 
 // guardedDial wraps dialer.DialContext to name the host in a RefusedError:
 // the Control hook only sees the resolved address.
-func guardedDial(dialer *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+func guardedDial(dialer *net.Dialer, remap map[string]string) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if to, ok := remap[addr]; ok {
+			addr = to
+		}
 		conn, err := dialer.DialContext(ctx, network, addr)
 		var refused *RefusedError
 		if err != nil && errors.As(err, &refused) && refused.Host == "" {

@@ -350,3 +350,8 @@ func (r *Registry) DeleteKey(ctx context.Context, p *switchboard.Principal, id s
 
 // Ready reports whether the store answers.
 func (r *Registry) Ready(ctx context.Context) error { return r.store.Ping(ctx) }
+
+// AuditEntries lists the caller's org's audit entries.
+func (r *Registry) AuditEntries(ctx context.Context, p *switchboard.Principal, f switchboard.AuditFilter) ([]switchboard.AuditEntry, string, error) {
+	return r.store.AuditEntries(ctx, p.OrgID, f)
+}

@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/appdef"
@@ -15,7 +17,39 @@ type OrgState struct {
 	OrgID string
 	apps  map[string]*Installed // by app id
 	list  []*Installed
+
+	// The runner remembers how names resolved, so that a run parses no
+	// name twice. Only names that resolved are kept, so callers cannot
+	// grow these without bound.
+	commands, actions sync.Map
+	remembered        atomic.Int64
 }
+
+// maxRemembered bounds the resolutions an org's state keeps.
+const maxRemembered = 10000
+
+// Resolved returns what name resolved to before.
+func (s *OrgState) Resolved(name string, action bool) (any, bool) {
+	if action {
+		return s.actions.Load(name)
+	}
+	return s.commands.Load(name)
+}
+
+// Remember records what name resolves to, for as long as this state lives.
+func (s *OrgState) Remember(name string, action bool, v any) {
+	if s.remembered.Add(1) > maxRemembered {
+		return
+	}
+	if action {
+		s.actions.Store(name, v)
+	} else {
+		s.commands.Store(name, v)
+	}
+}
+
+// Apps lists the installed apps.
+func (s *OrgState) Apps() []*Installed { return s.list }
 
 // Installed is an installed app with its org's settings.
 type Installed struct {

@@ -1,0 +1,269 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/jsnum"
+	"github.com/switchboardhq/switchboard/internal/jsonv"
+	"github.com/switchboardhq/switchboard/internal/registry"
+	"github.com/switchboardhq/switchboard/internal/runner"
+)
+
+// runCommandRequest documents the body of a command run.
+type runCommandRequest struct {
+	Name    string            `path:"name" json:"-" description:"The command's name in any of its spellings: kustomer.app.<app>.<name>, <app>.app.<name> or <app>.<name>"`
+	Body    any               `json:"body,omitempty" description:"The request body; every string in it is a Handlebars template"`
+	Headers map[string]string `json:"headers,omitempty" description:"Headers to send; values are Handlebars templates that may use the command's appSettings, such as Bearer {{authToken}}"`
+	Args    map[string]string `json:"args,omitempty" description:"Values of the command's permitted args"`
+	URLArgs map[string]string `json:"urlArgs,omitempty" description:"A synonym of args, as the Cards SDK sends it"`
+}
+
+// runCommandResponse documents SPEC 4.7's answer.
+type runCommandResponse struct {
+	Status        int               `json:"status" description:"The upstream's status"`
+	Headers       map[string]string `json:"headers"`
+	Body          any               `json:"body" description:"The upstream's body: a JSON value, or the text"`
+	Cache         string            `json:"cache" enum:"none,miss,hit,stale"`
+	CacheFallback bool              `json:"cacheFallback,omitempty" description:"Set when a stale response is served in Cache Fallback Mode"`
+}
+
+var runMembers = []string{"body", "headers", "args", "urlArgs"}
+
+// decodeRunRequest reads {"body", "headers", "args" | "urlArgs"}.
+func decodeRunRequest(w http.ResponseWriter, r *http.Request) (*runner.CommandRequest, error) {
+	v, err := decodeValue(w, r, MaxRunBytes)
+	if err != nil {
+		return nil, err
+	}
+	req := &runner.CommandRequest{}
+	obj, ok := v.(*jsonv.Object)
+	if !ok {
+		if v == nil {
+			return req, nil
+		}
+		return nil, invalidInput("", `the run request must be an object: {"body": ..., "headers": {...}, "args": {...}}`)
+	}
+	var problems []switchboard.Problem
+	for _, m := range obj.Members {
+		switch m.Key {
+		case "body":
+			req.Body, req.HasBody = m.Value, m.Value != nil
+		case "headers":
+			hs, ok := m.Value.(*jsonv.Object)
+			if !ok && m.Value != nil {
+				problems = append(problems, switchboard.Problem{Location: "/headers", Message: "headers must be an object of header names and string values"})
+				continue
+			}
+			if hs == nil {
+				continue
+			}
+			for _, h := range hs.Members {
+				s, ok := h.Value.(string)
+				if !ok {
+					problems = append(problems, switchboard.Problem{Location: "/headers/" + escapePointer(h.Key), Message: "a header value must be a string"})
+					continue
+				}
+				req.Headers = append(req.Headers, runner.Header{Name: h.Key, Value: s})
+			}
+		case "args", "urlArgs":
+			as, ok := m.Value.(*jsonv.Object)
+			if !ok && m.Value != nil {
+				problems = append(problems, switchboard.Problem{Location: "/" + m.Key, Message: m.Key + " must be an object of arg names and string values"})
+				continue
+			}
+			if as == nil {
+				continue
+			}
+			if req.Args == nil {
+				req.Args = make(map[string]string, len(as.Members))
+			}
+			for _, a := range as.Members {
+				s, ok := argString(a.Value)
+				if !ok {
+					problems = append(problems, switchboard.Problem{Location: "/" + m.Key + "/" + escapePointer(a.Key), Message: "an arg value must be a string (numbers and booleans are printed as JavaScript prints them)"})
+					continue
+				}
+				req.Args[a.Key] = s
+			}
+		default:
+			msg := fmt.Sprintf("%s is not a member of a run request (its members are body, headers, args and urlArgs)", m.Key)
+			problems = append(problems, switchboard.Problem{Location: "/" + escapePointer(m.Key), Message: msg})
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the run request is not valid", Problems: problems}
+	}
+	return req, nil
+}
+
+// argString accepts strings, and numbers and booleans printed as JavaScript
+// would interpolate them.
+func argString(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		return jsnum.FormatNumber(x), true
+	case bool:
+		return strconv.FormatBool(x), true
+	}
+	return "", false
+}
+
+func escapePointer(s string) string {
+	return jsonPointerReplacer.Replace(s)
+}
+
+func invalidInput(loc, msg string) error {
+	return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: msg, Problems: []switchboard.Problem{{Location: loc, Message: msg}}}
+}
+
+func handleCommandRun(run *runner.Runner) authed {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+		req, err := decodeRunRequest(w, r)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		out, err := run.RunCommand(r.Context(), p, r.PathValue("name"), req)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeRaw(w, http.StatusOK, out)
+	}
+}
+
+// commandItem describes a runnable command.
+type commandItem struct {
+	Name       string          `json:"name"`
+	App        string          `json:"app"`
+	Version    string          `json:"version"`
+	Definition json.RawMessage `json:"definition" description:"The command's canonical definition"`
+}
+
+type commandListResponse struct {
+	Items []commandItem `json:"items"`
+}
+
+type commandPath struct {
+	Name string `path:"name"`
+}
+
+func handleCommandList(run *runner.Runner) authed {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+		cmds, err := run.Commands(r.Context(), p)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		out := commandListResponse{Items: make([]commandItem, 0, len(cmds))}
+		for _, c := range cmds {
+			def, _ := jsonv.Marshal(c.Command.Definition)
+			out.Items = append(out.Items, commandItem{Name: c.Command.Name, App: c.Inst.AppID, Version: c.Inst.Version, Definition: def})
+		}
+		encode(w, http.StatusOK, out)
+	}
+}
+
+func handleCommandGet(run *runner.Runner) authed {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+		c, err := run.Command(r.Context(), p, r.PathValue("name"))
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		def, _ := jsonv.Marshal(c.Command.Definition)
+		encode(w, http.StatusOK, commandItem{Name: c.Command.Name, App: c.Inst.AppID, Version: c.Inst.Version, Definition: def})
+	}
+}
+
+// auditQuery documents the audit log's filters.
+type auditQuery struct {
+	Command string    `query:"command" description:"Only runs of this command (any spelling of its name)"`
+	Since   time.Time `query:"since" description:"RFC 3339; entries at or after"`
+	Until   time.Time `query:"until" description:"RFC 3339; entries before"`
+	Limit   int       `query:"limit" minimum:"1" maximum:"1000" description:"Page size, 50 by default"`
+	Cursor  string    `query:"cursor" description:"The nextCursor of the previous page"`
+}
+
+type auditActor struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type auditItem struct {
+	ID         string            `json:"id"`
+	Time       time.Time         `json:"time"`
+	Org        string            `json:"org"`
+	Actor      auditActor        `json:"actor"`
+	Kind       string            `json:"kind" enum:"command,action"`
+	Command    string            `json:"command" description:"The command's (or action's) canonical name"`
+	Args       map[string]string `json:"args"`
+	Method     string            `json:"method"`
+	URL        string            `json:"url"`
+	Status     int               `json:"status" description:"The upstream's status; 0 when it did not answer"`
+	DurationMs int64             `json:"durationMs"`
+	Cache      string            `json:"cache"`
+	Error      string            `json:"error" description:"The error code when the run failed"`
+}
+
+type auditListResponse struct {
+	Items      []auditItem `json:"items"`
+	NextCursor string      `json:"nextCursor,omitempty"`
+}
+
+func handleAuditList(reg *registry.Registry, run *runner.Runner) authed {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+		q := r.URL.Query()
+		f := switchboard.AuditFilter{Cursor: q.Get("cursor"), Limit: 50}
+		var problems []switchboard.Problem
+		for _, k := range []string{"since", "until"} {
+			if v := q.Get(k); v != "" {
+				t, err := time.Parse(time.RFC3339Nano, v)
+				if err != nil {
+					problems = append(problems, switchboard.Problem{Location: "/" + k, Message: "must be an RFC 3339 time such as 2026-11-23T10:00:00Z"})
+				} else if k == "since" {
+					f.Since = t
+				} else {
+					f.Until = t
+				}
+			}
+		}
+		if v := q.Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1000 {
+				problems = append(problems, switchboard.Problem{Location: "/limit", Message: "must be a whole number from 1 to 1000"})
+			}
+			f.Limit = n
+		}
+		if len(problems) > 0 {
+			fail(w, r, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the audit log query is not valid", Problems: problems})
+			return
+		}
+		if c := q.Get("command"); c != "" {
+			f.Name = run.CanonicalName(r.Context(), p, c)
+		}
+		entries, next, err := reg.AuditEntries(r.Context(), p, f)
+		if err != nil {
+			fail(w, r, err)
+			return
+		}
+		out := auditListResponse{Items: make([]auditItem, 0, len(entries)), NextCursor: next}
+		for _, e := range entries {
+			args := e.Args
+			if args == nil {
+				args = map[string]string{}
+			}
+			out.Items = append(out.Items, auditItem{ID: e.ID, Time: e.Time, Org: e.OrgID, Actor: auditActor{ID: e.ActorID, Name: e.ActorName},
+				Kind: e.Kind, Command: e.Name, Args: args, Method: e.Method, URL: e.URL, Status: e.Status, DurationMs: e.DurationMs,
+				Cache: e.Cache, Error: e.Error})
+		}
+		encode(w, http.StatusOK, out)
+	}
+}

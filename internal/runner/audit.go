@@ -1,0 +1,104 @@
+package runner
+
+import (
+	"context"
+	"sync"
+
+	"github.com/switchboardhq/switchboard"
+)
+
+// auditWriter makes audit entries durable with group commit: entries that
+// arrive while a transaction is being written wait together for the next
+// one, so that many concurrent runs share one commit (one fsync) instead of
+// queueing for one each.
+type auditWriter struct {
+	store switchboard.Store
+
+	mu      sync.Mutex
+	pending []switchboard.AuditEntry
+	batch   *auditBatch
+	kick    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// auditBatch is the fate of one group of entries.
+type auditBatch struct {
+	done chan struct{}
+	err  error
+}
+
+// maxAuditBatch bounds one transaction.
+const maxAuditBatch = 512
+
+func newAuditWriter(store switchboard.Store) *auditWriter {
+	w := &auditWriter{store: store, batch: &auditBatch{done: make(chan struct{})},
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+// Write returns once the entry is durable, or with the error that kept it
+// from being written.
+func (w *auditWriter) Write(ctx context.Context, e switchboard.AuditEntry) error {
+	w.mu.Lock()
+	w.pending = append(w.pending, e)
+	b := w.batch
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+	select {
+	case <-b.done:
+		return b.err
+	case <-ctx.Done():
+		// The entry stays queued and is still written; the caller stops
+		// waiting for it.
+		return ctx.Err()
+	}
+}
+
+func (w *auditWriter) loop() {
+	defer close(w.stopped)
+	for {
+		select {
+		case <-w.kick:
+		case <-w.stop:
+			w.flush() // entries queued before Close are still written
+			return
+		}
+		for w.flush() {
+		}
+	}
+}
+
+// flush writes what is pending; it reports whether there was anything.
+// Entries queued while it writes form the next batch.
+func (w *auditWriter) flush() bool {
+	w.mu.Lock()
+	entries, b := w.pending, w.batch
+	if len(entries) == 0 {
+		w.mu.Unlock()
+		return false
+	}
+	w.pending, w.batch = nil, &auditBatch{done: make(chan struct{})}
+	w.mu.Unlock()
+	var err error
+	for len(entries) > 0 && err == nil {
+		n := min(len(entries), maxAuditBatch)
+		err = w.store.AppendAudit(context.Background(), entries[:n])
+		entries = entries[n:]
+	}
+	// On an error every writer of the batch hears of it, also those whose
+	// chunk was written: they learn too little, never too much.
+	b.err = err
+	close(b.done)
+	return true
+}
+
+// Close writes what is queued and stops the writer.
+func (w *auditWriter) Close() {
+	close(w.stop)
+	<-w.stopped
+}

@@ -1,0 +1,274 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/appdef"
+	"github.com/switchboardhq/switchboard/internal/jsonv"
+	"github.com/switchboardhq/switchboard/internal/outbound"
+	"github.com/switchboardhq/switchboard/internal/registry"
+	"github.com/switchboardhq/switchboard/internal/tmpl"
+)
+
+// Header is one header a caller asks a run to send; its value is a
+// template.
+type Header struct {
+	Name, Value string
+}
+
+// CommandRequest is what a caller sends to run a command.
+type CommandRequest struct {
+	// Body is the body (a JSON value); HasBody tells an absent body from
+	// null.
+	Body    any
+	HasBody bool
+	Headers []Header
+	Args    map[string]string
+}
+
+// Cache values of a run response.
+const (
+	CacheNone  = "none"
+	CacheMiss  = "miss"
+	CacheHit   = "hit"
+	CacheStale = "stale"
+)
+
+// RunCommand runs a command for p and returns the encoded response
+// document of SPEC 4.7.
+func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name string, req *CommandRequest) ([]byte, error) {
+	res, err := r.resolve(ctx, p, name, false)
+	if err != nil {
+		return nil, err
+	}
+	cmd, inst := res.Command, res.Inst
+	start := r.now()
+	call, err := r.prepareCommand(cmd, inst, req)
+	if err != nil {
+		return nil, err
+	}
+	out, status, cacheState, runErr := r.fetchCommand(ctx, p, cmd, inst, call)
+	if cmd.AuditLogging {
+		entry := switchboard.AuditEntry{
+			ID: registry.NewID("aud"), Time: start.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName,
+			Kind: "command", Name: cmd.Name, Args: req.Args, Method: cmd.Method, URL: call.redact.String(call.url.String()),
+			Status: status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: cacheState,
+		}
+		if runErr != nil {
+			entry.Error = string(switchboard.ErrorCode(runErr))
+		}
+		if err := r.audit.Write(ctx, entry); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, &switchboard.Error{Code: switchboard.CodeUnavailable,
+				Detail: "the run's audit entry could not be written, so its answer is withheld; try again shortly", Err: err}
+		}
+	}
+	if runErr != nil {
+		return nil, runErr
+	}
+	return out, nil
+}
+
+// call is a prepared upstream request.
+type call struct {
+	method  string
+	url     *url.URL
+	header  http.Header
+	body    []byte
+	redact  *redactor
+	headers []Header // rendered, for the cache key
+}
+
+// prepareCommand checks the args, renders the URL, headers and body, checks
+// the origin and converts the body: everything that can refuse a run
+// before anything is sent.
+func (r *Runner) prepareCommand(cmd *appdef.Command, inst *registry.Installed, req *CommandRequest) (*call, error) {
+	var problems []switchboard.Problem
+	for k := range req.Args {
+		if !cmd.Permits(k) {
+			problems = append(problems, switchboard.Problem{Location: appdef.Pointer("/args", k),
+				Message: fmt.Sprintf("%q is not a permitted arg of this command (permitted: %s)", k, strings.Join(cmd.Args, ", "))})
+		}
+	}
+	if len(problems) > 0 {
+		sort.Slice(problems, func(i, j int) bool { return problems[i].Location < problems[j].Location })
+		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the run has args the command does not permit", Problems: problems}
+	}
+	c := &call{method: cmd.Method, redact: newRedactor(inst.Secrets)}
+
+	rendered, err := cmd.URL.Render(req.Args)
+	if err != nil {
+		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the URL could not be rendered: " + err.Error(), Err: err}
+	}
+	u, err := url.Parse(rendered)
+	if err == nil {
+		err = cmd.Origin.Check(u, req.Args)
+	}
+	if err != nil {
+		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput,
+			Detail:   "the args would send the request somewhere the command's URL does not aim: " + originMessage(err),
+			Problems: []switchboard.Problem{{Location: "/args", Message: originMessage(err)}}}
+	}
+	c.url = u
+
+	data := tmpl.Scopes{inst.Bindings(cmd.Name), req.Args}
+	c.header = make(http.Header, len(req.Headers)+1)
+	for _, h := range req.Headers {
+		v, perr := r.render(h.Value, data, appdef.Pointer("/headers", h.Name))
+		if perr != nil {
+			problems = append(problems, *perr)
+			continue
+		}
+		c.header[http.CanonicalHeaderKey(h.Name)] = []string{v}
+		c.headers = append(c.headers, Header{h.Name, v})
+	}
+	body, hasBody := req.Body, req.HasBody
+	if !hasBody && cmd.InputSchema != nil {
+		body, hasBody = jsonv.NewObject(0), true
+	}
+	if hasBody {
+		body = r.renderValue(body, data, "/body", &problems)
+	}
+	if len(problems) > 0 {
+		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "a template in the run is not valid", Problems: problems}
+	}
+	if hasBody {
+		var violations []switchboard.Problem
+		body, violations = cmd.InputSchema.Input(body, "/body")
+		if len(violations) > 0 {
+			return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput,
+				Detail: fmt.Sprintf("the body does not match the command's input schema (%d problem(s))", len(violations)), Problems: violations}
+		}
+		if c.body, err = jsonv.Marshal(body); err != nil {
+			return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the body cannot be encoded as JSON", Err: err}
+		}
+		c.header["Content-Type"] = []string{"application/json"}
+	}
+	return c, nil
+}
+
+func originMessage(err error) string { return err.Error() }
+
+// render renders a template sent with a run.
+func (r *Runner) render(src string, data any, ptr string) (string, *switchboard.Problem) {
+	if !strings.Contains(src, "{{") {
+		return src, nil
+	}
+	t, err := r.tmpls.Get(src)
+	if err != nil {
+		p := switchboard.Problem{Location: ptr, Message: "template: " + err.Error()}
+		var te *tmpl.Error
+		if errors.As(err, &te) {
+			p.Message, p.Line, p.Column = "template: "+te.Message, te.Line, te.Column
+		}
+		return "", &p
+	}
+	out, err := t.Render(data)
+	if err != nil {
+		return "", &switchboard.Problem{Location: ptr, Message: "template: " + err.Error()}
+	}
+	return out, nil
+}
+
+// renderValue renders every string inside a JSON value as a template,
+// returning a new value.
+func (r *Runner) renderValue(v any, data any, ptr string, problems *[]switchboard.Problem) any {
+	switch x := v.(type) {
+	case string:
+		s, p := r.render(x, data, ptr)
+		if p != nil {
+			*problems = append(*problems, *p)
+			return x
+		}
+		return s
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = r.renderValue(e, data, appdef.Pointer(ptr, i), problems)
+		}
+		return out
+	case *jsonv.Object:
+		out := jsonv.NewObject(len(x.Members))
+		for _, m := range x.Members {
+			out.Members = append(out.Members, jsonv.Member{Key: m.Key, Value: r.renderValue(m.Value, data, appdef.Pointer(ptr, m.Key), problems)})
+		}
+		return jsonv.Clone(out) // rebuilds the index of large objects
+	}
+	return v
+}
+
+// fetchCommand calls the upstream and encodes the run response. status is
+// the upstream's status (0 when it did not answer).
+func (r *Runner) fetchCommand(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) (out []byte, status int, cache string, err error) {
+	resp, err := r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.header, Body: c.body})
+	if err != nil {
+		return nil, 0, CacheNone, err
+	}
+	doc := encodeResponse(resp, cmd, c.redact)
+	return finish(doc, CacheNone, false), resp.Status, CacheNone, nil
+}
+
+// encodeResponse encodes a run response without its closing cache members:
+// {"status":200,"headers":{...},"body":...
+func encodeResponse(resp *outbound.Response, cmd *appdef.Command, red *redactor) []byte {
+	dst := make([]byte, 0, len(resp.Body)+256)
+	dst = append(dst, `{"status":`...)
+	dst = strconv.AppendInt(dst, int64(resp.Status), 10)
+	dst = append(dst, `,"headers":{`...)
+	names := make([]string, 0, len(resp.Header))
+	for k := range resp.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for i, k := range names {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst, _ = jsonv.Append(dst, strings.ToLower(k))
+		dst = append(dst, ':')
+		dst, _ = jsonv.Append(dst, red.String(strings.Join(resp.Header[k], ", ")))
+	}
+	dst = append(dst, `},"body":`...)
+	dst, _ = jsonv.Append(dst, responseBody(resp.Body, cmd, red))
+	return dst
+}
+
+// responseBody is the upstream body as a JSON value when it is JSON
+// (converted and filtered by the output schema), else as text.
+func responseBody(body []byte, cmd *appdef.Command, red *redactor) any {
+	if len(body) == 0 {
+		return ""
+	}
+	v, err := jsonv.Decode(body)
+	if err != nil {
+		return red.String(string(body))
+	}
+	if cmd != nil && cmd.OutputSchema != nil {
+		v = cmd.OutputSchema.Output(v)
+	}
+	return red.Value(v)
+}
+
+// finish closes an encoded response with its cache members.
+func finish(doc []byte, cache string, fallback bool) []byte {
+	out := make([]byte, 0, len(doc)+40)
+	out = append(out, doc...)
+	out = append(out, `,"cache":"`...)
+	out = append(out, cache...)
+	out = append(out, '"')
+	if fallback {
+		out = append(out, `,"cacheFallback":true`...)
+	}
+	return append(out, '}')
+}
+
