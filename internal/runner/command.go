@@ -271,4 +271,3 @@ func finish(doc []byte, cache string, fallback bool) []byte {
 	}
 	return append(out, '}')
 }
-

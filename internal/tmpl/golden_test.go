@@ -14,6 +14,7 @@ package tmpl
 //go:generate sh -c "cd testdata/gen && npm ci --no-audit --no-fund && node gen.js"
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -99,5 +100,41 @@ func TestGolden(t *testing.T) {
 				t.Errorf("Append: got %q", b)
 			}
 		})
+	}
+}
+
+// TestExternalGolden runs a golden file given by $TMPL_GOLDEN, such as one
+// of random templates made by `node gen.js --random N --seed S` (see
+// gen.js), and reports every difference from handlebars.js. Parse errors
+// where handlebars.js rendered are reported too: they are either this
+// package's deliberate strictness (an unknown helper in a branch that never
+// runs, a helper call with only a hash) or bugs.
+func TestExternalGolden(t *testing.T) {
+	path := os.Getenv("TMPL_GOLDEN")
+	if path == "" {
+		t.Skip("TMPL_GOLDEN not set")
+	}
+	fails := 0
+	for _, c := range loadGolden(t, path) {
+		tp, err := Parse(c.template)
+		var msg string
+		switch {
+		case c.wantErr && err == nil:
+			if out, rerr := tp.Render(c.data); rerr == nil {
+				msg = fmt.Sprintf("handlebars.js throws; got %q", out)
+			}
+		case !c.wantErr && err != nil:
+			msg = fmt.Sprintf("handlebars.js renders %q; Parse: %v", c.output, err)
+		case !c.wantErr:
+			if out, _ := tp.Render(c.data); out != c.output {
+				msg = fmt.Sprintf("\n got  %q\n want %q", out, c.output)
+			}
+		}
+		if msg != "" {
+			t.Errorf("%s %q: %s", c.name, c.template, msg)
+			if fails++; fails >= 20 {
+				t.Fatal("too many differences")
+			}
+		}
 	}
 }

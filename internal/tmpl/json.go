@@ -294,14 +294,18 @@ func cloneValue(v any, depth int) (any, error) {
 			out[i] = e
 		}
 		return out, nil
-	case *jsonv.Object, map[string]any, map[string]string, Scopes:
-		keys := objectKeys(x)
-		if o, ok := x.(*jsonv.Object); ok {
-			keys = keys[:0]
-			for _, m := range o.Members {
-				keys = append(keys, m.Key) // keep the object's own order
+	case *jsonv.Object:
+		out := jsonv.NewObject(len(x.Members))
+		for _, m := range x.Members { // in the object's own order
+			c, err := cloneValue(m.Value, depth+1)
+			if err != nil {
+				return nil, err
 			}
+			out.Set(m.Key, c)
 		}
+		return out, nil
+	case map[string]any, map[string]string, Scopes:
+		keys := objectKeys(x)
 		out := jsonv.NewObject(len(keys))
 		for _, k := range keys {
 			val, _ := own(x, k)

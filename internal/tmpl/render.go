@@ -118,7 +118,7 @@ func (r *renderer) valueTerm(v any) acc {
 }
 
 // flush writes a pending number or boolean: the template's output is
-// '' + its value.
+// ” + its value.
 func (r *renderer) flush(st acc) {
 	if st.kind == accPrim {
 		r.dst = appendValue(r.dst, st.prim, false, 0)

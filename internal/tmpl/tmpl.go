@@ -1,9 +1,8 @@
-// Package tmpl parses and renders Handlebars templates with the semantics of
-// handlebars.js 4.7 (no partials, decorators or custom helpers), for the
-// header, URL and body templates of connectors and workflow actions. A
-// template is parsed once and rendered many times: rendering appends to a
-// caller's buffer, does not re-parse and allocates little. It also compiles
-// "JSON templates", JSON values whose strings are templates (see CompileJSON).
+// Package tmpl renders the Handlebars templates of connectors and workflow
+// actions (headers, URLs, bodies, and JSON templates whose strings are
+// templates) with exactly the output of handlebars.js 4.7, minus partials,
+// decorators and custom helpers. Templates are parsed once; rendering appends
+// to the caller's buffer and allocates little.
 package tmpl
 
 import (
@@ -39,12 +38,16 @@ type Segment struct {
 // Parse compiles a template. A syntax error is a *Error; its Column counts
 // runes (Unicode code points), not bytes.
 //
-// Besides handlebars.js's own syntax errors, Parse rejects what
-// handlebars.js would only reject when rendering, or what this package does
-// not support: partials, decorators, raw blocks, unknown helpers (a mustache
-// or sub-expression with parameters whose head is not if, unless, each,
-// with, lookup or log), built-in helpers with the wrong number of arguments,
-// and block params (as |x|) on blocks other than #each and #with.
+// Besides handlebars.js's own syntax errors, Parse rejects what handlebars.js
+// would only reject when rendering, and, deliberately, a few things it
+// accepts: partials, decorators and raw blocks; a mustache, block or
+// sub-expression with parameters or a hash whose head is not a built-in
+// helper (if, unless, each, with, lookup, log) — handlebars.js calls its
+// helperMissing, which throws, or yields nothing for a hash alone or a falsy
+// sub-expression; built-in helpers with the wrong number of arguments
+// (lookup needs two); block params (as |x|) on blocks other than #each and
+// #with; blocks and sub-expressions nested more than 100 deep. These are
+// errors even in a branch that would never render.
 func Parse(src string) (*Template, error) {
 	ast, err := parse(src)
 	if err != nil {
@@ -165,7 +168,10 @@ func (t *Template) Segments() []Segment { return slices.Clone(t.segments) }
 // Append renders t with data as the root context and appends the output to
 // dst. data is a jsonv value (nil, bool, string, json.Number, float64, int,
 // int64, []any, []string, *jsonv.Object, map[string]any, map[string]string)
-// or Scopes; values of other types print as "[object Object]".
+// or Scopes; values of other types print as "[object Object]". #each visits
+// an object's members in JavaScript's order: integer-like keys ascending,
+// then the others in insertion order; Go maps have no insertion order, so
+// their other keys come sorted.
 //
 // handlebars.js throws at run time only for the constructs Parse already
 // rejects, so Append returns an error only if rendering failed in a way it
