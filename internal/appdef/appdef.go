@@ -682,6 +682,9 @@ func (c *compiler) command(v any, ptr string) {
 		uptr := Pointer(ptr, "url")
 		if t := c.template(u, uptr); t != nil {
 			cmd.URL = t
+			if t.ReadsRoot() {
+				c.fail(uptr, "the url reads the args as a whole (such as {{lookup this name}}); name each arg it uses, so that only permitted args reach the URL")
+			}
 			for _, n := range t.Names() {
 				if !cmd.argSet[n] {
 					c.fail(uptr, "the url uses {{%s}}, which is not a permitted arg; add it to permittedArgs (settings and secrets never go into a URL)", n)

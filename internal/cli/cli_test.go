@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/switchboardhq/switchboard/client"
 )
 
 // runCLI runs a client command and returns its output and error.
@@ -83,5 +89,48 @@ func TestDevFirstRun(t *testing.T) {
 	_, errOut, err := runCLI(t, env, "apps", "get", "nope")
 	if err == nil || !strings.Contains(errOut, "404 not_found") {
 		t.Fatalf("apps get nope = %v: %s", err, errOut)
+	}
+}
+
+func TestCommandsAndAuditCommands(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"path":%q,"auth":%q,"got":%s}`, r.URL.Path, r.Header.Get("Authorization"), b)
+	}))
+	t.Cleanup(up.Close)
+	s := mustServe(t, nil, "--allow-private-networks")
+	admin := s.mustOrg(t, "acme")
+	mustRegister(t, admin, `{"app":"shop","version":"1.0.0","title":"Shop","commands":[{"name":"order","permittedArgs":["id"],
+		"url":"`+up.URL+`/orders/{{id}}","httpMethod":"post","auditLogging":true,"appSettings":{"token":{"key":"shop.default.token"}}}]}`)
+	if _, err := admin.PutSettings(context.Background(), "shop", client.Settings{"default": {"token": "tkn"}}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := admin.CreateKey(context.Background(), "cli", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SWITCHBOARD_SERVER": s.URL, "SWITCHBOARD_KEY": k.Key}
+	body := filepath.Join(t.TempDir(), "body.json")
+	os.WriteFile(body, []byte(`{"qty": 2}`), 0o644)
+	out, errOut, err := runCLI(t, env, "commands", "run", "shop.order", "--arg", "id=42", "--header", "Authorization=Bearer {{token}}", "--body", "@"+body)
+	if err != nil {
+		t.Fatalf("commands run: %v %s", err, errOut)
+	}
+	want := `{"status":200,"headers":{`
+	if !strings.HasPrefix(out, want) || !strings.Contains(out, `"body":{"path":"/orders/42","auth":"Bearer [redacted]","got":{"qty":2}},"cache":"none"}`) {
+		t.Errorf("commands run printed %s", out)
+	}
+	out, _, err = runCLI(t, env, "commands", "list")
+	if err != nil || !strings.Contains(out, "kustomer.app.shop_acme.order") || !strings.Contains(out, "POST") {
+		t.Errorf("commands list = %v:\n%s", err, out)
+	}
+	out, _, err = runCLI(t, env, "audit", "list", "--since", "1h")
+	if err != nil || !strings.Contains(out, "kustomer.app.shop_acme.order") || !strings.Contains(out, "/orders/42") {
+		t.Errorf("audit list = %v:\n%s", err, out)
+	}
+	_, errOut, err = runCLI(t, env, "commands", "run", "shop.order", "--arg", "nope")
+	if err == nil || !strings.Contains(errOut, "NAME=VALUE") {
+		t.Errorf("bad --arg = %v %s", err, errOut)
 	}
 }

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,6 +55,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		orgsCommand(e, cc),
 		keysCommand(e, cc),
 		settingsCommand(e, cc),
+		commandsCommand(e, cc),
+		auditCommand(e, cc),
 	)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
@@ -114,29 +117,24 @@ func firstNonEmpty(vals ...string) string {
 // printJSON prints v indented when w is a terminal and compact when piped,
 // so that output reads well and pipes into jq alike.
 func printJSON(w io.Writer, v any) error {
-	var data []byte
-	var err error
-	if raw, ok := v.(json.RawMessage); ok {
-		data = raw
-	} else if data, err = json.Marshal(v); err != nil {
-		return err
-	}
-	if isTerminal(w) {
-		var buf strings.Builder
-		var out []byte
-		if out, err = indent(data); err == nil {
-			buf.Write(out)
-			_, err = fmt.Fprintln(w, buf.String())
+	data, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if data, err = json.Marshal(v); err != nil {
 			return err
 		}
 	}
-	_, err = fmt.Fprintln(w, strings.TrimSpace(string(data)))
+	var buf bytes.Buffer
+	if isTerminal(w) {
+		if err := json.Indent(&buf, data, "", "  "); err != nil {
+			return err
+		}
+	} else if err := json.Compact(&buf, data); err != nil {
+		return err
+	}
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
 	return err
-}
-
-func indent(data []byte) ([]byte, error) {
-	var v json.RawMessage = data
-	return json.MarshalIndent(v, "", "  ")
 }
 
 func isTerminal(w io.Writer) bool {

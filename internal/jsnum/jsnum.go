@@ -95,19 +95,27 @@ func AppendFormat(dst []byte, f float64) []byte {
 // FormatNumber returns the JavaScript printing of a JSON number as
 // JSON.parse would have read it: "1.0" is "1", "1e2" is "100".
 func FormatNumber(n json.Number) string {
+	if isPlainInt(string(n)) {
+		return string(n)
+	}
+	return string(AppendNumber(nil, n))
+}
+
+// AppendNumber appends FormatNumber(n) to dst without allocating. Text that
+// is not a number at all is appended as given.
+func AppendNumber(dst []byte, n json.Number) []byte {
 	s := string(n)
 	if isPlainInt(s) {
-		return s
+		return append(dst, s...)
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		// Out of range: JSON.parse gives ±Infinity.
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return Format(f)
+		// Out of range: JSON.parse gives ±Infinity, as ParseFloat does.
+		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
+			return append(dst, s...)
 		}
-		return s
 	}
-	return Format(f)
+	return AppendFormat(dst, f)
 }
 
 // isPlainInt reports whether s is an integer literal that JavaScript prints

@@ -1,12 +1,10 @@
 package tmpl
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -116,11 +114,7 @@ func truthy(v any) bool {
 }
 
 func isZeroNumber(n json.Number) bool {
-	s := string(n)
-	if isPlainInt(s) {
-		return s == "0"
-	}
-	f, _ := strconv.ParseFloat(s, 64)
+	f := jsnum.Float(n)
 	return f == 0 || math.IsNaN(f)
 }
 
@@ -637,37 +631,7 @@ func appendInt(dst []byte, x int64) []byte {
 }
 
 // appendNumber prints a JSON number as String(JSON.parse(n)) would.
-func appendNumber(dst []byte, n json.Number) []byte {
-	s := string(n)
-	if isPlainInt(s) {
-		return append(dst, s...)
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); !ok || ne.Err != strconv.ErrRange {
-			return append(dst, s...) // not a number at all: print it as given
-		}
-	}
-	return appendFloat(dst, f)
-}
-
-// isPlainInt reports whether s is an integer that JavaScript prints
-// unchanged (see jsnum.FormatNumber).
-func isPlainInt(s string) bool {
-	d := s
-	if strings.HasPrefix(d, "-") {
-		d = d[1:]
-	}
-	if len(d) == 0 || len(d) > 15 || (d[0] == '0' && len(d) > 1) || d == "0" && s != "0" {
-		return false
-	}
-	for i := 0; i < len(d); i++ {
-		if d[i] < '0' || d[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func appendNumber(dst []byte, n json.Number) []byte { return jsnum.AppendNumber(dst, n) }
 
 // escapes maps the characters handlebars' escapeExpression replaces to
 // their entities.
@@ -693,65 +657,5 @@ func appendEscaped(dst []byte, s string) []byte {
 // escapeExpression).
 func Escape(s string) string { return string(appendEscaped(nil, s)) }
 
-// appendFloat is jsnum.AppendFormat (JavaScript's Number::toString) without
-// its allocations, since printing numbers is on the rendering hot path.
-func appendFloat(dst []byte, f float64) []byte {
-	if f == 0 || math.IsNaN(f) || math.IsInf(f, 0) || (f == math.Trunc(f) && math.Abs(f) < 1<<53) {
-		return jsnum.AppendFormat(dst, f) // no allocation on these paths
-	}
-	if f < 0 {
-		dst = append(dst, '-')
-		f = -f
-	}
-	// Shortest round-trip digits, as "d.dddde±xx".
-	var buf [32]byte
-	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
-	ei := bytes.IndexByte(e, 'e')
-	var digits [24]byte
-	k := 0
-	for _, c := range e[:ei] {
-		if c != '.' {
-			digits[k] = c
-			k++
-		}
-	}
-	x := 0
-	neg := e[ei+1] == '-'
-	for _, c := range e[ei+2:] {
-		x = x*10 + int(c-'0')
-	}
-	if neg {
-		x = -x
-	}
-	n := x + 1 // the position of the decimal point relative to the digits
-	d := digits[:k]
-	switch {
-	case k <= n && n <= 21:
-		dst = append(dst, d...)
-		for i := 0; i < n-k; i++ {
-			dst = append(dst, '0')
-		}
-	case 0 < n && n <= 21:
-		dst = append(dst, d[:n]...)
-		dst = append(dst, '.')
-		dst = append(dst, d[n:]...)
-	case -6 < n && n <= 0:
-		dst = append(dst, "0."...)
-		for i := 0; i < -n; i++ {
-			dst = append(dst, '0')
-		}
-		dst = append(dst, d...)
-	default:
-		dst = append(dst, d[0])
-		if k > 1 {
-			dst = append(dst, '.')
-			dst = append(dst, d[1:]...)
-		}
-		dst = append(dst, 'e')
-		if n-1 >= 0 {
-			dst = append(dst, '+')
-		}
-		dst = strconv.AppendInt(dst, int64(n-1), 10)
-	}
-	return dst
-}
+// appendFloat prints a double as JavaScript's Number::toString does.
+func appendFloat(dst []byte, f float64) []byte { return jsnum.AppendFormat(dst, f) }
