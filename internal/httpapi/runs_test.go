@@ -456,3 +456,24 @@ func TestAuditPagination(t *testing.T) {
 		t.Fatalf("other org's audit log = %d, %v", len(page), err)
 	}
 }
+
+// A caller's templates can send a secret whole, but not take it apart to
+// have an echoing upstream return it piece by piece.
+func TestSecretCannotBeTakenApart(t *testing.T) {
+	_, _, agent := seedEnv(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"a": r.Header.Get("X-A"), "b": r.Header.Get("X-B"), "c": r.Header.Get("X-C")})
+	})
+	raw, err := agent.Raw(context.Background(), "POST", "/v1/commands/ecommstore.store.refundOrder/run", json.RawMessage(`{
+		"body": {"foo": "{{authToken.length}}"},
+		"headers": {"X-A": "{{lookup authToken 0}}", "X-B": "{{authToken.[1]}}", "X-C": "{{#each authToken}}{{this}}{{/each}}"},
+		"args": {"store": "dunder-mifflin"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct{ Body map[string]string }
+	json.Unmarshal(raw, &res)
+	if diff := cmp.Diff(map[string]string{"a": "", "b": "", "c": ""}, res.Body); diff != "" {
+		t.Errorf("pieces of the secret reached the upstream (-want +got):\n%s", diff)
+	}
+}

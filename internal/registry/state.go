@@ -9,6 +9,7 @@ import (
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/appdef"
 	"github.com/switchboardhq/switchboard/internal/jsonv"
+	"github.com/switchboardhq/switchboard/internal/tmpl"
 )
 
 // OrgState is what the run path needs of one org, held in memory and
@@ -56,7 +57,7 @@ type Installed struct {
 	switchboard.Install
 	App *appdef.App
 	// Values holds every setting value by "<category>.<name>": stored values
-	// (secrets decrypted) over declared defaults.
+	// over declared defaults; secrets decrypted, as tmpl.Opaque.
 	Values map[string]any
 	// Secrets are the decrypted secret values, for redaction.
 	Secrets []string
@@ -128,7 +129,8 @@ func (r *Registry) loadOrg(ctx context.Context, orgID string) (*OrgState, error)
 				if err != nil {
 					return nil, switchboard.Internal(fmt.Errorf("decrypt setting %s of %s for org %s: %w", key, in.AppID, orgID, err))
 				}
-				inst.Values[key] = string(pt)
+				inst.Values[key] = tmpl.Opaque(pt) // printable whole, never taken apart
+
 				if len(pt) > 0 {
 					inst.Secrets = append(inst.Secrets, string(pt))
 				}

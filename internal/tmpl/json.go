@@ -278,6 +278,8 @@ func cloneValue(v any, depth int) (any, error) {
 		return nil, errors.New("tmpl: substituted value nests more than " + strconv.Itoa(jsonv.MaxDepth) + " levels")
 	}
 	switch x := v.(type) {
+	case Opaque:
+		return string(x), nil // substituted whole, as a JSON string
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {

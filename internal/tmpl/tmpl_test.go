@@ -323,3 +323,38 @@ func TestJSONTemplateCyclicData(t *testing.T) {
 		t.Errorf("got %s", out)
 	}
 }
+
+// A secret passed as Opaque prints whole but cannot be taken apart.
+func TestOpaque(t *testing.T) {
+	data := Scopes{map[string]any{"authToken": Opaque("s3cret<")}, map[string]string{"arg": "x", "s3cret<": "guessed"}}
+	tests := map[string]string{
+		"Bearer {{authToken}}":                   "Bearer s3cret&lt;",
+		"Bearer {{{authToken}}}":                 "Bearer s3cret<",
+		"{{authToken.length}}":                   "",
+		"{{authToken.[0]}}":                      "",
+		"{{lookup authToken 0}}":                 "",
+		`{{lookup authToken "1"}}`:               "",
+		"{{#each authToken}}{{this}}{{/each}}":   "",
+		"{{#with authToken}}{{length}}{{/with}}": "",
+		"{{lookup this authToken}}":              "",
+		"{{#if authToken}}set{{/if}}":            "set",
+	}
+	for src, want := range tests {
+		got, err := MustParse(src).Render(data)
+		if err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", src, got, err, want)
+		}
+	}
+	jt, err := CompileJSON(map[string]any{"token": "/#authToken", "len": "/#authToken.length"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := jt.Render(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := jsonv.Marshal(out)
+	if string(b) != `{"token":"s3cret<"}` {
+		t.Errorf("JSON template = %s", b)
+	}
+}

@@ -24,6 +24,14 @@ import (
 // merged map for each render. Within a template it behaves as one object.
 type Scopes []any
 
+// Opaque is a string that templates may print but not look into: it has no
+// length, no characters by index and no other property, and lookup cannot
+// use it as a key. Secrets are passed as Opaque, so that a template written
+// by a caller (a run's header or body) can send a secret whole to the
+// upstream the definition names, but cannot take it apart, for example to
+// have an echoing upstream return it a character at a time.
+type Opaque string
+
 // undefinedType is JavaScript's undefined: what a missing property reads as.
 // It differs from null (Go nil) only where handlebars turns a value into a
 // property key: {{lookup obj missing}} reads obj["undefined"].
@@ -94,6 +102,8 @@ func truthy(v any) bool {
 	case bool:
 		return x
 	case string:
+		return x != ""
+	case Opaque:
 		return x != ""
 	case json.Number:
 		return !isZeroNumber(x)
@@ -271,8 +281,11 @@ func lookupKey(obj, key any) any {
 			return undefined
 		}
 	}
-	if s, ok := key.(string); ok {
-		return lookupProp(obj, s)
+	switch k := key.(type) {
+	case string:
+		return lookupProp(obj, k)
+	case Opaque:
+		return undefined // a secret is never a key: no guessing by lookup
 	}
 	return lookupProp(obj, toJSString(key))
 }
@@ -577,6 +590,11 @@ func appendValue(dst []byte, v any, escape bool, depth int) []byte {
 	case string:
 		if escape {
 			return appendEscaped(dst, x)
+		}
+		return append(dst, x...)
+	case Opaque:
+		if escape {
+			return appendEscaped(dst, string(x))
 		}
 		return append(dst, x...)
 	case nil, undefinedType:
