@@ -15,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/switchboardhq/switchboard"
+
 	"github.com/switchboardhq/switchboard/client"
+	"github.com/switchboardhq/switchboard/internal/cache"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/registry"
@@ -39,6 +42,8 @@ type Options struct {
 	Now func() time.Time
 	// SecretKey is the AES key (a fixed test key when nil).
 	SecretKey []byte
+	// Cache, when set, replaces the in-process cache of 64 MiB.
+	Cache switchboard.Cache
 }
 
 // Env is a running test server.
@@ -50,6 +55,7 @@ type Env struct {
 	Runner   *runner.Runner
 	Logs     *Buffer
 	Server   *httptest.Server
+	Metrics  *prometheus.Registry
 }
 
 // Buffer is a concurrency-safe log sink.
@@ -97,8 +103,16 @@ func New(t testing.TB, opts Options) *Env {
 	if err := reg.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: outbound.New(opts.Outbound), Log: log, Now: opts.Now})
-	srv, err := httpapi.NewServer(httpapi.Config{Registry: reg, Runner: run, Log: log})
+	promReg := prometheus.NewRegistry()
+	c := opts.Cache
+	if c == nil {
+		mem := cache.New(64<<20, opts.Now)
+		mem.RegisterMetrics(promReg)
+		c = mem
+	}
+	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: outbound.New(opts.Outbound), Log: log, Now: opts.Now,
+		Cache: c, Metrics: runner.NewMetrics(promReg)})
+	srv, err := httpapi.NewServer(httpapi.Config{Registry: reg, Runner: run, Log: log, Metrics: promReg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +125,7 @@ func New(t testing.TB, opts Options) *Env {
 			store.Close()
 		}
 	})
-	return &Env{URL: hs.URL, Operator: client.New(hs.URL, OperatorKey, nil), Store: store, Registry: reg, Runner: run, Logs: logs, Server: hs}
+	return &Env{URL: hs.URL, Operator: client.New(hs.URL, OperatorKey, nil), Store: store, Registry: reg, Runner: run, Logs: logs, Server: hs, Metrics: promReg}
 }
 
 // Org creates an org and returns a client with its admin key.

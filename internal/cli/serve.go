@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/cache"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/registry"
@@ -40,6 +41,7 @@ type Config struct {
 	LogFormat            string
 	LogLevel             string
 	ShutdownTimeout      time.Duration
+	CacheBytes           int64
 	// OperatorKey and SecretKey come from the environment only, never from
 	// flags, which other users of the machine can read in the process list.
 	OperatorKey string
@@ -57,6 +59,9 @@ func (c *Config) Validate() error {
 	}
 	if c.UpstreamTimeout <= 0 {
 		problems = append(problems, "--upstream-timeout must be positive")
+	}
+	if c.CacheBytes <= 0 {
+		problems = append(problems, "--cache-bytes must be positive")
 	}
 	if c.MaxResponseBytes <= 0 {
 		problems = append(problems, "--max-response-bytes must be positive")
@@ -116,6 +121,7 @@ directory, creates an org and prints its admin key.`,
 	f.Int64Var(&cfg.MaxResponseBytes, "max-response-bytes", 5<<20, "the largest upstream response accepted, in bytes")
 	f.StringVar(&cfg.LogFormat, "log-format", "json", "json or text")
 	f.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
+	f.Int64Var(&cfg.CacheBytes, "cache-bytes", 256<<20, "the memory budget of the in-process response cache, in bytes")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long to let runs in flight finish on SIGTERM")
 	return cmd
 }
@@ -163,7 +169,9 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 		return err
 	}
 	out := outbound.New(outbound.Config{AllowPrivateNetworks: cfg.AllowPrivateNetworks, Timeout: cfg.UpstreamTimeout, MaxResponseBytes: cfg.MaxResponseBytes})
-	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: out, Log: log})
+	mem := cache.New(cfg.CacheBytes, nil)
+	mem.RegisterMetrics(promReg)
+	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: out, Log: log, Cache: mem, Metrics: runner.NewMetrics(promReg)})
 	defer run.Close() // after the HTTP server has drained: flushes the audit log
 	srv, err := httpapi.NewServer(httpapi.Config{Registry: reg, Runner: run, Log: log, Metrics: promReg, Version: Version})
 	if err != nil {

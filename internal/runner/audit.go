@@ -2,7 +2,11 @@ package runner
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/switchboardhq/switchboard"
 )
@@ -20,6 +24,17 @@ type auditWriter struct {
 	kick    chan struct{}
 	stop    chan struct{}
 	stopped chan struct{}
+}
+
+var auditSeq atomic.Uint64
+
+// auditID returns an id that sorts by time and, within one process, by
+// order of creation, so that entries of the same microsecond list newest
+// first; the random tail keeps ids of different instances apart.
+func auditID(t time.Time) string {
+	var rnd [5]byte
+	_, _ = rand.Read(rnd[:])
+	return fmt.Sprintf("aud_%013x%06x%x", t.UnixMicro(), auditSeq.Add(1)&0xffffff, rnd)
 }
 
 // auditBatch is the fate of one group of entries.

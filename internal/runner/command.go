@@ -58,7 +58,7 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 	out, status, cacheState, runErr := r.fetchCommand(ctx, p, cmd, inst, call)
 	if cmd.AuditLogging {
 		entry := switchboard.AuditEntry{
-			ID: registry.NewID("aud"), Time: start.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName,
+			ID: auditID(start), Time: start.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName,
 			Kind: "command", Name: cmd.Name, Args: req.Args, Method: cmd.Method, URL: call.redact.String(call.url.String()),
 			Status: status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: cacheState,
 		}
@@ -207,15 +207,14 @@ func (r *Runner) renderValue(v any, data any, ptr string, problems *[]switchboar
 	return v
 }
 
-// fetchCommand calls the upstream and encodes the run response. status is
-// the upstream's status (0 when it did not answer).
+// fetchCommand calls the upstream, through the cache when the command has
+// cacheSeconds, and encodes the run response. status is the upstream's
+// status (0 when it did not answer).
 func (r *Runner) fetchCommand(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) (out []byte, status int, cache string, err error) {
-	resp, err := r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.header, Body: c.body})
-	if err != nil {
-		return nil, 0, CacheNone, err
+	if cmd.CacheSeconds > 0 && r.cache != nil {
+		return r.fetchCached(ctx, p, cmd, inst, c)
 	}
-	doc := encodeResponse(resp, cmd, c.redact)
-	return finish(doc, CacheNone, false), resp.Status, CacheNone, nil
+	return r.answer(r.live(ctx, cmd, c), CacheNone)
 }
 
 // encodeResponse encodes a run response without its closing cache members:

@@ -9,7 +9,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/appdef"
@@ -28,6 +31,11 @@ type Config struct {
 	// TemplateCacheSize bounds the compiled header and body templates kept
 	// (they arrive with each run). Default 10000.
 	TemplateCacheSize int
+	// Cache keeps responses of commands with cacheSeconds; nil runs every
+	// command uncached.
+	Cache switchboard.Cache
+	// Metrics counts cache outcomes (NewMetrics); nil counts nowhere.
+	Metrics *Metrics
 }
 
 // Runner is safe for concurrent use.
@@ -39,11 +47,21 @@ type Runner struct {
 	tmpls *tmpl.Cache
 	audit *auditWriter
 	store switchboard.Store
+
+	cache   switchboard.Cache
+	metrics *Metrics
+	flight  flightGroup
+
+	cacheLogMu    sync.Mutex
+	cacheLoggedAt time.Time
 }
 
 // New returns a Runner. Close it to flush the audit log.
 func New(cfg Config) *Runner {
-	r := &Runner{reg: cfg.Registry, out: cfg.Outbound, log: cfg.Log, now: cfg.Now, store: cfg.Store}
+	r := &Runner{reg: cfg.Registry, out: cfg.Outbound, log: cfg.Log, now: cfg.Now, store: cfg.Store, cache: cfg.Cache, metrics: cfg.Metrics}
+	if r.metrics == nil {
+		r.metrics = NewMetrics(prometheus.NewRegistry())
+	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

@@ -1,0 +1,174 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/appdef"
+	"github.com/switchboardhq/switchboard/internal/outbound"
+	"github.com/switchboardhq/switchboard/internal/registry"
+)
+
+// Metrics are the runner's Prometheus counters. No label carries an org, a
+// key or a command name.
+type Metrics struct {
+	hits, misses, stale, probes, activations, cacheErrors prometheus.Counter
+}
+
+// NewMetrics registers the runner's counters with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	c := func(name, help string) prometheus.Counter {
+		x := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+		reg.MustRegister(x)
+		return x
+	}
+	return &Metrics{
+		hits:        c("switchboard_cache_hits_total", "Runs answered from the cache while fresh."),
+		misses:      c("switchboard_cache_misses_total", "Runs of cached commands that called the upstream live."),
+		stale:       c("switchboard_cache_stale_total", "Runs answered with a stale response in Cache Fallback Mode."),
+		probes:      c("switchboard_cache_probes_total", "Live calls made in Cache Fallback Mode (every 5th run)."),
+		activations: c("switchboard_cache_fallback_activations_total", "Times Cache Fallback Mode was turned on for a key."),
+		cacheErrors: c("switchboard_cache_errors_total", "Cache operations that failed; the run went on uncached."),
+	}
+}
+
+// cacheKey digests what makes two runs the same request (SPEC 4): the org,
+// the command, the app version, the rendered URL, headers and body.
+func cacheKey(orgID string, cmd *appdef.Command, version string, c *call) string {
+	h := sha256.New()
+	sep := []byte{0}
+	for _, s := range []string{orgID, cmd.Name, version, c.url.String()} {
+		h.Write([]byte(s))
+		h.Write(sep)
+	}
+	hs := make([]Header, len(c.headers))
+	copy(hs, c.headers)
+	for i := range hs {
+		hs[i].Name = strings.ToLower(hs[i].Name)
+	}
+	sort.Slice(hs, func(i, j int) bool { return hs[i].Name < hs[j].Name })
+	for _, x := range hs {
+		h.Write([]byte(x.Name))
+		h.Write(sep)
+		h.Write([]byte(x.Value))
+		h.Write(sep)
+	}
+	h.Write(sep)
+	h.Write(c.body)
+	var sum [sha256.Size]byte
+	return "run:" + hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// liveResult is what one live call yields, shared by the runs that waited
+// for it.
+type liveResult struct {
+	doc    []byte // encoded response without cache members (nil on error)
+	status int
+	err    error
+	stored bool // the response was cached (status < 400)
+}
+
+// fetchCached runs a command with cacheSeconds through the cache and
+// Cache Fallback Mode.
+func (r *Runner) fetchCached(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) ([]byte, int, string, error) {
+	key := cacheKey(p.OrgID, cmd, inst.Version, c)
+	l, err := r.cache.Lookup(ctx, key)
+	if err != nil {
+		r.cacheFailed(err)
+		res := r.live(ctx, cmd, c)
+		return r.answer(res, CacheNone)
+	}
+	if l.Entry != nil {
+		age := r.now().Sub(l.Entry.FetchedAt)
+		switch {
+		case !l.Fallback && age < time.Duration(cmd.CacheSeconds)*time.Second:
+			r.metrics.hits.Inc()
+			return finish(l.Entry.Doc, CacheHit, false), l.Entry.Status, CacheHit, nil
+		case l.Fallback && !l.Probe:
+			r.metrics.stale.Inc()
+			return finish(l.Entry.Doc, CacheStale, true), l.Entry.Status, CacheStale, nil
+		}
+	}
+	if l.Fallback {
+		r.metrics.probes.Inc()
+	}
+	leader := false
+	v, _, _ := r.flight.Do(key, func() (any, error) {
+		leader = true
+		// The call outlives any one caller that gives up: others may be
+		// waiting for it. The outbound timeout still bounds it.
+		res := r.live(context.WithoutCancel(ctx), cmd, c)
+		if res.err == nil && res.status < 400 {
+			if err := r.cache.Store(ctx, key, switchboard.CacheEntry{Doc: res.doc, Status: res.status, FetchedAt: r.now()}); err != nil {
+				r.cacheFailed(err)
+			} else {
+				res.stored = true
+			}
+			return res, nil
+		}
+		activated, err := r.cache.Activate(ctx, key)
+		if err != nil {
+			r.cacheFailed(err)
+		} else if activated {
+			r.metrics.activations.Inc()
+		}
+		return res, nil
+	})
+	res := v.(*liveResult)
+	if res.err == nil && res.status < 400 {
+		if !leader && res.stored {
+			// Another run fetched it while this one waited: from this run's
+			// side, it came from the cache.
+			r.metrics.hits.Inc()
+			return finish(res.doc, CacheHit, false), res.status, CacheHit, nil
+		}
+		r.metrics.misses.Inc()
+		return finish(res.doc, CacheMiss, false), res.status, CacheMiss, nil
+	}
+	// The live call failed: serve what the cache has, stale, if anything.
+	if l.Entry != nil {
+		r.metrics.stale.Inc()
+		return finish(l.Entry.Doc, CacheStale, true), l.Entry.Status, CacheStale, nil
+	}
+	r.metrics.misses.Inc()
+	return r.answer(res, CacheMiss)
+}
+
+// live calls the upstream once and encodes its answer.
+func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveResult {
+	resp, err := r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.header, Body: c.body})
+	if err != nil {
+		return &liveResult{err: err}
+	}
+	return &liveResult{doc: encodeResponse(resp, cmd, c.redact), status: resp.Status}
+}
+
+// answer turns a live result into the run's answer.
+func (r *Runner) answer(res *liveResult, cache string) ([]byte, int, string, error) {
+	if res.err != nil {
+		return nil, 0, cache, res.err
+	}
+	return finish(res.doc, cache, false), res.status, cache, nil
+}
+
+// cacheFailed counts a cache failure and logs it at most once a minute.
+func (r *Runner) cacheFailed(err error) {
+	r.metrics.cacheErrors.Inc()
+	r.cacheLogMu.Lock()
+	defer r.cacheLogMu.Unlock()
+	if now := r.now(); now.Sub(r.cacheLoggedAt) >= time.Minute {
+		r.cacheLoggedAt = now
+		r.log.Warn("the cache is failing; runs go on uncached and without fallback", "err", err)
+	}
+}
+
+// flightGroup deduplicates concurrent live calls of one key.
+type flightGroup = singleflight.Group
