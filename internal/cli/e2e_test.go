@@ -114,6 +114,20 @@ func mustServe(t *testing.T, env map[string]string, args ...string) *server {
 	return s
 }
 
+// logsAfter returns the server's log once it contains want: logs are
+// written in batches.
+func (s *server) logsAfter(t *testing.T, want string) string {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		if l := s.logs.String(); strings.Contains(l, want) {
+			return l
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the log never shows %q:\n%s", want, s.logs.String())
+	return ""
+}
+
 // mustOrg creates an org and returns a client with its admin key.
 func (s *server) mustOrg(t *testing.T, id string) *client.Client {
 	t.Helper()

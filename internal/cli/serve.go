@@ -139,7 +139,9 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 // serve runs the server until ctx ends, then shuts down gracefully: it stops
 // accepting, lets requests in flight finish, and closes the store.
 func serve(ctx context.Context, cfg *Config, e *env) error {
-	log := newLogger(cfg, e.stderr)
+	logOut := newLogWriter(e.stderr)
+	defer logOut.Close()
+	log := newLogger(cfg, logOut)
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}

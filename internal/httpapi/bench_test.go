@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/client"
@@ -14,7 +15,7 @@ import (
 )
 
 // benchEnv registers a command of the seed's shape against a local upstream.
-func benchEnv(b *testing.B, audit bool) (http.Handler, string) {
+func benchEnv(b *testing.B, audit bool, cacheSeconds int) (http.Handler, string) {
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -26,6 +27,9 @@ func benchEnv(b *testing.B, audit bool) (http.Handler, string) {
 	a := "false"
 	if audit {
 		a = "true"
+	}
+	if cacheSeconds > 0 {
+		a += `,"cacheSeconds":` + strconv.Itoa(cacheSeconds)
 	}
 	apitest.Register(b, admin, `{"app":"shop","version":"1.0.0","title":"Shop","commands":[{"name":"refund","permittedArgs":["store"],
 		"url":"`+up.URL+`/orders?store={{store}}","httpMethod":"post","auditLogging":`+a+`,
@@ -45,13 +49,13 @@ func benchEnv(b *testing.B, audit bool) (http.Handler, string) {
 // BenchmarkCommandRun is a whole run through the HTTP handler: auth, name
 // resolution, templates, schemas, the upstream call on loopback, encoding.
 func BenchmarkCommandRun(b *testing.B) {
-	for _, audit := range []bool{false, true} {
-		name := "plain"
-		if audit {
-			name = "audited"
-		}
-		b.Run(name, func(b *testing.B) {
-			h, key := benchEnv(b, audit)
+	for _, tc := range []struct {
+		name         string
+		audit        bool
+		cacheSeconds int
+	}{{"plain", false, 0}, {"audited", true, 0}, {"cached", false, 600}} {
+		b.Run(tc.name, func(b *testing.B) {
+			h, key := benchEnv(b, tc.audit, tc.cacheSeconds)
 			body := []byte(`{"body":{"foo":12},"headers":{"Authorization":"Bearer {{authToken}}"},"args":{"store":"acme"}}`)
 			b.ReportAllocs()
 			b.SetParallelism(16) // concurrent runs, as under load: audited runs share commits

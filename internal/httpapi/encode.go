@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -26,21 +25,34 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // readBody reads a request body of at most limit bytes.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	buf, err := readPooled(w, r, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer bufPool.Put(buf)
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+// readPooled reads a request body into a pooled buffer, which the caller
+// puts back when done with it.
+func readPooled(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buffer, error) {
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}
-	body := http.MaxBytesReader(w, r.Body, limit)
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
-	defer bufPool.Put(buf)
-	if _, err := buf.ReadFrom(body); err != nil {
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1)
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		bufPool.Put(buf)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, tooLarge(limit)
 		}
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the request body could not be read", Err: err}
 	}
-	return bytes.Clone(buf.Bytes()), nil
+	return buf, nil
 }
 
 func tooLarge(limit int64) error {
@@ -71,13 +83,14 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 
 // decodeValue reads a JSON request body as an ordered value.
 func decodeValue(w http.ResponseWriter, r *http.Request, limit int64) (any, error) {
-	data, err := readBody(w, r, limit)
+	buf, err := readPooled(w, r, limit)
 	if err != nil {
 		return nil, err
 	}
-	v, err := jsonv.Decode(data)
+	defer bufPool.Put(buf)
+	v, err := jsonv.Decode(buf.Bytes()) // the value does not share the buffer's memory
 	if err != nil {
-		return nil, decodeError(data, err)
+		return nil, decodeError(buf.Bytes(), err)
 	}
 	return v, nil
 }
@@ -180,16 +193,17 @@ const ProblemTypeBase = "https://github.com/switchboardhq/switchboard/blob/main/
 // writeError writes err as a problem document. Anything that is not a
 // *switchboard.Error is a 500 whose cause is logged with the request id and
 // never sent.
-func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *switchboard.Error
 	if !errors.As(err, &e) {
 		e = switchboard.Internal(err)
 	}
 	status := e.Code.Status()
 	if e.Code == switchboard.CodeInternal {
-		log.Error("internal error", "request_id", requestID(r), "route", r.Pattern, "err", err)
+		i := info(w)
+		i.log.Error("internal error", "request_id", i.id, "route", r.Pattern, "err", err)
 		e = &switchboard.Error{Code: switchboard.CodeInternal,
-			Detail: "an internal error occurred; the server log has the details under request id " + requestID(r)}
+			Detail: "an internal error occurred; the server log has the details under request id " + i.id}
 	}
 	p := problem{Type: ProblemTypeBase + string(e.Code), Title: titles[e.Code], Status: status, Detail: e.Detail, Code: e.Code, Errors: e.Problems}
 	if p.Title == "" {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -119,6 +120,18 @@ func escapePointer(s string) string {
 	return jsonPointerReplacer.Replace(s)
 }
 
+// writeAnswer writes a run's document in two writes, so that a cached
+// document is never copied.
+func writeAnswer(w http.ResponseWriter, a runner.Answer) {
+	tail := a.Tail()
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(a.Doc) + len(tail))}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(a.Doc)
+	_, _ = io.WriteString(w, tail)
+}
+
 func invalidInput(loc, msg string) error {
 	return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: msg, Problems: []switchboard.Problem{{Location: loc, Message: msg}}}
 }
@@ -135,7 +148,7 @@ func handleCommandRun(run *runner.Runner) authed {
 			fail(w, r, err)
 			return
 		}
-		writeRaw(w, http.StatusOK, out)
+		writeAnswer(w, out)
 	}
 }
 

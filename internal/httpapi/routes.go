@@ -122,4 +122,5 @@ func (s *Server) handle(pattern string, doc op, h http.Handler) {
 func (s *Server) doc(pattern string, doc op) {
 	method, path, _ := strings.Cut(pattern, " ")
 	s.routes = append(s.routes, route{method: method, path: path, doc: doc})
+	s.metrics.add(pattern)
 }

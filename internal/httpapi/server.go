@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,6 +48,7 @@ type Server struct {
 	ready   func(context.Context) error
 	openapi []byte
 	routes  []route
+	ids     *idSource
 }
 
 // NewServer builds the API with every route of routes.go.
@@ -58,6 +61,7 @@ func NewServer(cfg Config) (*Server, error) {
 		s.promReg = prometheus.NewRegistry()
 	}
 	s.metrics = newHTTPMetrics(s.promReg)
+	s.ids = newIDSource()
 	s.addRoutes()
 	doc, err := s.buildOpenAPI(cfg.Version)
 	if err != nil {
@@ -71,14 +75,15 @@ func NewServer(cfg Config) (*Server, error) {
 // one log line and the metrics.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	rw := writerPool.Get().(*statusWriter)
+	*rw = statusWriter{ResponseWriter: w, info: reqInfo{log: s.log}}
+	defer writerPool.Put(rw)
 	id := r.Header.Get("X-Request-Id")
 	if id == "" || len(id) > 128 {
-		id = newRequestID()
+		id = s.ids.next()
 	}
+	rw.info.id = id
 	w.Header()["X-Request-Id"] = []string{id}
-	rw := &statusWriter{ResponseWriter: w}
-	info := &reqInfo{id: id, log: s.log}
-	r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -86,31 +91,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			s.log.Error("panic", "request_id", id, "route", r.Pattern, "panic", v, "stack", string(debug.Stack()))
 			if !rw.wrote {
-				writeError(rw, r, s.log, switchboard.Internal(nil))
+				writeError(rw, r, switchboard.Internal(nil))
 			}
 		}
-		route := r.Pattern
-		if route == "" {
-			route = "unmatched"
-		}
 		d := time.Since(start)
-		s.metrics.observe(route, r.Method, rw.status(), d)
-		attrs := []slog.Attr{
-			slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route),
-			slog.String("path", r.URL.Path), slog.Int("status", rw.status()), slog.Float64("ms", float64(d.Microseconds())/1000),
-		}
+		route := s.metrics.route(r.Pattern)
+		route.observe(r.Method, rw.status(), d)
+		info := &rw.info
+		var buf [9]slog.Attr
+		attrs := append(buf[:0],
+			slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route.name),
+			slog.String("path", r.URL.Path), slog.Int("status", rw.status()), slog.Float64("ms", float64(d.Microseconds())/1000))
 		if info.principal != nil {
 			attrs = append(attrs, slog.String("org", info.principal.OrgID), slog.String("key_id", info.principal.KeyID))
 		}
 		if info.err != "" {
 			attrs = append(attrs, slog.String("error", info.err))
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
 	}()
 	s.mux.ServeHTTP(rw, r)
 }
 
-type reqInfoKey struct{}
+var writerPool = sync.Pool{New: func() any { return new(statusWriter) }}
 
 // reqInfo carries what the request log line reports, filled in by handlers.
 type reqInfo struct {
@@ -120,25 +123,47 @@ type reqInfo struct {
 	err       string
 }
 
-func info(r *http.Request) *reqInfo {
-	if i, ok := r.Context().Value(reqInfoKey{}).(*reqInfo); ok {
-		return i
+// info returns the request's reqInfo, kept in the response writer that
+// ServeHTTP hands to every handler (a context value would cost an
+// allocation of the request on every call).
+func info(w http.ResponseWriter) *reqInfo {
+	for {
+		switch x := w.(type) {
+		case *statusWriter:
+			return &x.info
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return &reqInfo{log: slog.New(slog.DiscardHandler)}
+		}
 	}
-	return &reqInfo{log: slog.New(slog.DiscardHandler)}
 }
 
-func requestID(r *http.Request) string { return info(r).id }
+// idSource makes request ids: a random prefix per process and a counter,
+// unique without a call to the random source per request.
+type idSource struct {
+	prefix string
+	n      atomic.Uint64
+}
 
-func newRequestID() string {
-	var b [8]byte
+func newIDSource() *idSource {
+	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return &idSource{prefix: hex.EncodeToString(b[:])}
+}
+
+func (s *idSource) next() string {
+	var buf [24]byte
+	out := append(buf[:0], s.prefix...)
+	out = strconv.AppendUint(out, s.n.Add(1), 36)
+	return string(out)
 }
 
 type statusWriter struct {
 	http.ResponseWriter
 	code  int
 	wrote bool
+	info  reqInfo
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -175,7 +200,7 @@ func (s *Server) auth(roles []switchboard.Role, h authed) http.Handler {
 			fail(w, r, err)
 			return
 		}
-		info(r).principal = p
+		info(w).principal = p
 		if !p.Is(roles...) {
 			fail(w, r, switchboard.Errorf(switchboard.CodeForbidden, "this key's role (%s) may not do this; it needs one of: %s", p.Role, roleList(roles)))
 			return
@@ -202,14 +227,14 @@ func bearer(r *http.Request) string {
 
 // fail writes err as a problem and notes it for the request's log line.
 func fail(w http.ResponseWriter, r *http.Request, err error) {
-	i := info(r)
-	i.err = string(switchboard.ErrorCode(err))
-	writeError(w, r, i.log, err)
+	info(w).err = string(switchboard.ErrorCode(err))
+	writeError(w, r, err)
 }
 
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	routes   map[string]*routeMetrics // by pattern; written before serving, then only read
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
@@ -221,14 +246,57 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 			Name: "switchboard_http_request_duration_seconds", Help: "HTTP request latency by route.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route"}),
+		routes: map[string]*routeMetrics{},
 	}
 	reg.MustRegister(m.requests, m.duration)
+	m.add("unmatched")
 	return m
 }
 
-func (m *httpMetrics) observe(route, method string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
+// routeMetrics holds one route's metrics with its labels resolved, so that
+// a request does not hash label values.
+type routeMetrics struct {
+	name     string
+	requests *prometheus.CounterVec
+	duration prometheus.Observer
+	mu       sync.RWMutex
+	counters map[statusKey]prometheus.Counter
+}
+
+type statusKey struct {
+	method string
+	status int
+}
+
+// add registers a route; call it before serving.
+func (m *httpMetrics) add(pattern string) {
+	if _, ok := m.routes[pattern]; ok {
+		return
+	}
+	m.routes[pattern] = &routeMetrics{name: pattern, requests: m.requests, duration: m.duration.WithLabelValues(pattern),
+		counters: map[statusKey]prometheus.Counter{}}
+}
+
+func (m *httpMetrics) route(pattern string) *routeMetrics {
+	if r, ok := m.routes[pattern]; ok {
+		return r
+	}
+	return m.routes["unmatched"]
+}
+
+func (r *routeMetrics) observe(method string, status int, d time.Duration) {
+	k := statusKey{method, status}
+	r.mu.RLock()
+	c := r.counters[k]
+	r.mu.RUnlock()
+	if c == nil {
+		c = r.requests.WithLabelValues(r.name, method, strconv.Itoa(status))
+		r.mu.Lock()
+		r.counters[k] = c
+		r.mu.Unlock()
+	}
+	c.Inc()
+	r.duration.Observe(d.Seconds())
 }
 
 func (s *Server) handleMetrics() http.Handler {

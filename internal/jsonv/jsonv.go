@@ -17,6 +17,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -185,9 +186,27 @@ var decodeOptions = []jsontext.Options{
 	jsontext.AllowInvalidUTF8(true),
 }
 
-// Decode parses exactly one JSON value from data.
+// decoder is a pooled jsontext decoder with its reader: making one costs
+// more than decoding a small body.
+type decoder struct {
+	dec jsontext.Decoder
+	rd  bytes.Reader
+}
+
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
+
+// Decode parses exactly one JSON value from data. The value shares no
+// memory with data.
 func Decode(data []byte) (any, error) {
-	dec := jsontext.NewDecoder(bytes.NewReader(data), decodeOptions...)
+	d := decoders.Get().(*decoder)
+	defer func() {
+		d.rd.Reset(nil)
+		d.dec.Reset(&d.rd)
+		decoders.Put(d)
+	}()
+	d.rd.Reset(data)
+	d.dec.Reset(&d.rd, decodeOptions...)
+	dec := &d.dec
 	v, err := decodeValue(dec, 0)
 	if err == nil {
 		if _, err2 := dec.ReadToken(); err2 == nil {

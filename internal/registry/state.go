@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -59,7 +60,8 @@ type Installed struct {
 	// Values holds every setting value by "<category>.<name>": stored values
 	// over declared defaults; secrets decrypted, as tmpl.Opaque.
 	Values map[string]any
-	// Secrets are the decrypted secret values, for redaction.
+	// Secrets are the decrypted, non-empty secret values, longest first,
+	// for redaction.
 	Secrets []string
 	// bindings are the template variables of each command and action.
 	bindings map[string]map[string]any
@@ -142,6 +144,9 @@ func (r *Registry) loadOrg(ctx context.Context, orgID string) (*OrgState, error)
 			}
 			inst.Values[key] = val
 		}
+		// Longest first, so that redacting a secret that contains another
+		// replaces it whole.
+		sort.SliceStable(inst.Secrets, func(i, j int) bool { return len(inst.Secrets[i]) > len(inst.Secrets[j]) })
 		for _, c := range app.Commands {
 			inst.bindings[c.Name] = bind(inst.Values, c.AppSettings)
 		}

@@ -78,7 +78,7 @@ type liveResult struct {
 
 // fetchCached runs a command with cacheSeconds through the cache and
 // Cache Fallback Mode.
-func (r *Runner) fetchCached(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) ([]byte, int, string, error) {
+func (r *Runner) fetchCached(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) (Answer, int, string, error) {
 	key := cacheKey(p.OrgID, cmd, inst.Version, c)
 	l, err := r.cache.Lookup(ctx, key)
 	if err != nil {
@@ -152,9 +152,9 @@ func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveRe
 }
 
 // answer turns a live result into the run's answer.
-func (r *Runner) answer(res *liveResult, cache string) ([]byte, int, string, error) {
+func (r *Runner) answer(res *liveResult, cache string) (Answer, int, string, error) {
 	if res.err != nil {
-		return nil, 0, cache, res.err
+		return Answer{}, 0, cache, res.err
 	}
 	return finish(res.doc, cache, false), res.status, cache, nil
 }

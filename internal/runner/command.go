@@ -42,18 +42,18 @@ const (
 	CacheStale = "stale"
 )
 
-// RunCommand runs a command for p and returns the encoded response
-// document of SPEC 4.7.
-func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name string, req *CommandRequest) ([]byte, error) {
+// RunCommand runs a command for p and returns the response document of
+// SPEC 4.7.
+func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name string, req *CommandRequest) (Answer, error) {
 	res, err := r.resolve(ctx, p, name, false)
 	if err != nil {
-		return nil, err
+		return Answer{}, err
 	}
 	cmd, inst := res.Command, res.Inst
 	start := r.now()
 	call, err := r.prepareCommand(cmd, inst, req)
 	if err != nil {
-		return nil, err
+		return Answer{}, err
 	}
 	out, status, cacheState, runErr := r.fetchCommand(ctx, p, cmd, inst, call)
 	if cmd.AuditLogging {
@@ -67,14 +67,14 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 		}
 		if err := r.audit.Write(ctx, entry); err != nil {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return Answer{}, ctx.Err()
 			}
-			return nil, &switchboard.Error{Code: switchboard.CodeUnavailable,
+			return Answer{}, &switchboard.Error{Code: switchboard.CodeUnavailable,
 				Detail: "the run's audit entry could not be written, so its answer is withheld; try again shortly", Err: err}
 		}
 	}
 	if runErr != nil {
-		return nil, runErr
+		return Answer{}, runErr
 	}
 	return out, nil
 }
@@ -85,7 +85,7 @@ type call struct {
 	url     *url.URL
 	header  http.Header
 	body    []byte
-	redact  *redactor
+	redact  redactor
 	headers []Header // rendered, for the cache key
 }
 
@@ -104,7 +104,7 @@ func (r *Runner) prepareCommand(cmd *appdef.Command, inst *registry.Installed, r
 		sort.Slice(problems, func(i, j int) bool { return problems[i].Location < problems[j].Location })
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the run has args the command does not permit", Problems: problems}
 	}
-	c := &call{method: cmd.Method, redact: newRedactor(inst.Secrets)}
+	c := &call{method: cmd.Method, redact: redactor(inst.Secrets)}
 
 	rendered, err := cmd.URL.Render(req.Args)
 	if err != nil {
@@ -124,8 +124,9 @@ func (r *Runner) prepareCommand(cmd *appdef.Command, inst *registry.Installed, r
 	data := tmpl.Scopes{inst.Bindings(cmd.Name), req.Args}
 	c.header = make(http.Header, len(req.Headers)+1)
 	for _, h := range req.Headers {
-		v, perr := r.render(h.Value, data, appdef.Pointer("/headers", h.Name))
+		v, perr := r.render(h.Value, data)
 		if perr != nil {
+			perr.Location = appdef.Pointer("/headers", h.Name)
 			problems = append(problems, *perr)
 			continue
 		}
@@ -137,7 +138,8 @@ func (r *Runner) prepareCommand(cmd *appdef.Command, inst *registry.Installed, r
 		body, hasBody = jsonv.NewObject(0), true
 	}
 	if hasBody {
-		body = r.renderValue(body, data, "/body", &problems)
+		var path [8]pathToken
+		body = r.renderValue(body, data, append(path[:0], pathToken{key: "body", index: -1}), &problems)
 	}
 	if len(problems) > 0 {
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "a template in the run is not valid", Problems: problems}
@@ -159,14 +161,15 @@ func (r *Runner) prepareCommand(cmd *appdef.Command, inst *registry.Installed, r
 
 func originMessage(err error) string { return err.Error() }
 
-// render renders a template sent with a run.
-func (r *Runner) render(src string, data any, ptr string) (string, *switchboard.Problem) {
+// render renders a template sent with a run. A problem has no location:
+// the caller knows it.
+func (r *Runner) render(src string, data any) (string, *switchboard.Problem) {
 	if !strings.Contains(src, "{{") {
 		return src, nil
 	}
 	t, err := r.tmpls.Get(src)
 	if err != nil {
-		p := switchboard.Problem{Location: ptr, Message: "template: " + err.Error()}
+		p := switchboard.Problem{Message: "template: " + err.Error()}
 		var te *tmpl.Error
 		if errors.As(err, &te) {
 			p.Message, p.Line, p.Column = "template: "+te.Message, te.Line, te.Column
@@ -175,34 +178,48 @@ func (r *Runner) render(src string, data any, ptr string) (string, *switchboard.
 	}
 	out, err := t.Render(data)
 	if err != nil {
-		return "", &switchboard.Problem{Location: ptr, Message: "template: " + err.Error()}
+		return "", &switchboard.Problem{Message: "template: " + err.Error()}
 	}
 	return out, nil
 }
 
-// renderValue renders every string inside a JSON value as a template,
-// returning a new value.
-func (r *Runner) renderValue(v any, data any, ptr string, problems *[]switchboard.Problem) any {
+// pathToken is a member name, or an array index when index >= 0.
+type pathToken struct {
+	key   string
+	index int
+}
+
+// renderValue renders every string inside a JSON value as a template. It
+// changes v in place (the caller decoded it for this run) and returns it.
+// path holds the tokens of v's JSON pointer, turned into a string only for
+// a problem.
+func (r *Runner) renderValue(v any, data any, path []pathToken, problems *[]switchboard.Problem) any {
 	switch x := v.(type) {
 	case string:
-		s, p := r.render(x, data, ptr)
+		s, p := r.render(x, data)
 		if p != nil {
+			loc := ""
+			for _, tok := range path {
+				if tok.key == "" && tok.index >= 0 {
+					loc = appdef.Pointer(loc, tok.index)
+				} else {
+					loc = appdef.Pointer(loc, tok.key)
+				}
+			}
+			p.Location = loc
 			*problems = append(*problems, *p)
 			return x
 		}
 		return s
 	case []any:
-		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = r.renderValue(e, data, appdef.Pointer(ptr, i), problems)
+			x[i] = r.renderValue(e, data, append(path, pathToken{index: i}), problems)
 		}
-		return out
 	case *jsonv.Object:
-		out := jsonv.NewObject(len(x.Members))
-		for _, m := range x.Members {
-			out.Members = append(out.Members, jsonv.Member{Key: m.Key, Value: r.renderValue(m.Value, data, appdef.Pointer(ptr, m.Key), problems)})
+		for i := range x.Members {
+			m := &x.Members[i]
+			m.Value = r.renderValue(m.Value, data, append(path, pathToken{key: m.Key, index: -1}), problems)
 		}
-		return jsonv.Clone(out) // rebuilds the index of large objects
 	}
 	return v
 }
@@ -210,7 +227,7 @@ func (r *Runner) renderValue(v any, data any, ptr string, problems *[]switchboar
 // fetchCommand calls the upstream, through the cache when the command has
 // cacheSeconds, and encodes the run response. status is the upstream's
 // status (0 when it did not answer).
-func (r *Runner) fetchCommand(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) (out []byte, status int, cache string, err error) {
+func (r *Runner) fetchCommand(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) (out Answer, status int, cache string, err error) {
 	if cmd.CacheSeconds > 0 && r.cache != nil {
 		return r.fetchCached(ctx, p, cmd, inst, c)
 	}
@@ -219,7 +236,7 @@ func (r *Runner) fetchCommand(ctx context.Context, p *switchboard.Principal, cmd
 
 // encodeResponse encodes a run response without its closing cache members:
 // {"status":200,"headers":{...},"body":...
-func encodeResponse(resp *outbound.Response, cmd *appdef.Command, red *redactor) []byte {
+func encodeResponse(resp *outbound.Response, cmd *appdef.Command, red redactor) []byte {
 	dst := make([]byte, 0, len(resp.Body)+256)
 	dst = append(dst, `{"status":`...)
 	dst = strconv.AppendInt(dst, int64(resp.Status), 10)
@@ -244,7 +261,7 @@ func encodeResponse(resp *outbound.Response, cmd *appdef.Command, red *redactor)
 
 // responseBody is the upstream body as a JSON value when it is JSON
 // (converted and filtered by the output schema), else as text.
-func responseBody(body []byte, cmd *appdef.Command, red *redactor) any {
+func responseBody(body []byte, cmd *appdef.Command, red redactor) any {
 	if len(body) == 0 {
 		return ""
 	}
@@ -258,15 +275,34 @@ func responseBody(body []byte, cmd *appdef.Command, red *redactor) any {
 	return red.Value(v)
 }
 
-// finish closes an encoded response with its cache members.
-func finish(doc []byte, cache string, fallback bool) []byte {
-	out := make([]byte, 0, len(doc)+40)
-	out = append(out, doc...)
-	out = append(out, `,"cache":"`...)
-	out = append(out, cache...)
-	out = append(out, '"')
-	if fallback {
-		out = append(out, `,"cacheFallback":true`...)
+// Answer is a run's response document: the encoded response without its
+// closing cache members, which Tail supplies. Keeping them apart lets a
+// cached document be written as it is stored, without a copy.
+type Answer struct {
+	Doc      []byte
+	Cache    string
+	Fallback bool
+}
+
+// tails are the closing members of each answer, built once.
+var tails = map[string]string{
+	CacheNone: `,"cache":"none"}`, CacheMiss: `,"cache":"miss"}`, CacheHit: `,"cache":"hit"}`,
+	CacheStale: `,"cache":"stale"}`,
+}
+
+// Tail returns the members that close the document.
+func (a Answer) Tail() string {
+	if a.Fallback {
+		return `,"cache":"stale","cacheFallback":true}`
 	}
-	return append(out, '}')
+	return tails[a.Cache]
+}
+
+// Bytes returns the whole document.
+func (a Answer) Bytes() []byte {
+	return append(append(make([]byte, 0, len(a.Doc)+40), a.Doc...), a.Tail()...)
+}
+
+func finish(doc []byte, cache string, fallback bool) Answer {
+	return Answer{Doc: doc, Cache: cache, Fallback: fallback}
 }

@@ -10,36 +10,19 @@ import (
 // returns or records.
 const Redacted = "[redacted]"
 
-// redactor replaces secrets in strings. Longer secrets go first, so that a
+// redactor replaces secrets in strings: the non-empty secret values of an
+// installed app, longest first (registry.Installed.Secrets), so that a
 // secret containing another is replaced whole.
-type redactor struct {
-	secrets []string
-}
+type redactor []string
 
-func newRedactor(secrets []string) *redactor {
-	r := &redactor{}
-	for _, s := range secrets {
-		if s != "" {
-			r.secrets = append(r.secrets, s)
-		}
-	}
-	// Insertion sort: the lists are short.
-	for i := 1; i < len(r.secrets); i++ {
-		for j := i; j > 0 && len(r.secrets[j]) > len(r.secrets[j-1]); j-- {
-			r.secrets[j], r.secrets[j-1] = r.secrets[j-1], r.secrets[j]
-		}
-	}
-	return r
-}
-
-func (r *redactor) empty() bool { return r == nil || len(r.secrets) == 0 }
+func (r redactor) empty() bool { return len(r) == 0 }
 
 // String returns s with every secret replaced.
-func (r *redactor) String(s string) string {
+func (r redactor) String(s string) string {
 	if r.empty() {
 		return s
 	}
-	for _, sec := range r.secrets {
+	for _, sec := range r {
 		if strings.Contains(s, sec) {
 			s = strings.ReplaceAll(s, sec, Redacted)
 		}
@@ -49,7 +32,7 @@ func (r *redactor) String(s string) string {
 
 // Value replaces secrets in every string and member name of a JSON value,
 // in place where it can, and returns the value.
-func (r *redactor) Value(v any) any {
+func (r redactor) Value(v any) any {
 	if r.empty() {
 		return v
 	}
