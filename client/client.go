@@ -376,3 +376,36 @@ func (c *Client) AuditLogs(ctx context.Context, q AuditQuery) ([]AuditEntry, str
 	_, err := c.do(ctx, "GET", "/v1/audit-logs", v, nil, &out)
 	return out.Items, out.NextCursor, err
 }
+
+// RunAction runs a workflow action and returns its output.
+func (c *Client) RunAction(ctx context.Context, name string, input any) (json.RawMessage, error) {
+	var out struct {
+		Output json.RawMessage `json:"output"`
+	}
+	_, err := c.do(ctx, "POST", "/v1/actions/"+url.PathEscape(name)+"/run", nil, map[string]any{"input": input}, &out)
+	return out.Output, err
+}
+
+// Action describes a workflow action.
+type Action struct {
+	Name                string          `json:"name"`
+	App                 string          `json:"app"`
+	Version             string          `json:"version"`
+	Description         string          `json:"description,omitempty"`
+	SampleOutputContext json.RawMessage `json:"sampleOutputContext,omitempty"`
+	Definition          json.RawMessage `json:"definition"`
+}
+
+// Actions lists the actions of the org's installed apps.
+func (c *Client) Actions(ctx context.Context) ([]Action, error) {
+	var out struct{ Items []Action }
+	_, err := c.do(ctx, "GET", "/v1/actions", nil, nil, &out)
+	return out.Items, err
+}
+
+// Action returns one action by any spelling of its name.
+func (c *Client) Action(ctx context.Context, name string) (*Action, error) {
+	var out Action
+	_, err := c.do(ctx, "GET", "/v1/actions/"+url.PathEscape(name), nil, nil, &out)
+	return &out, err
+}

@@ -89,7 +89,7 @@ func TestOrigin(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return o.Check(u, args)
+		return o.Check(u, func(k string) string { return args[k] })
 	}
 	if err := check("https://acme.example.com:8443/orders/1", map[string]string{"store": "acme"}); err != nil {
 		t.Errorf("a valid URL was refused: %v", err)
@@ -102,11 +102,12 @@ func TestOrigin(t *testing.T) {
 	// A literal host must stay the host.
 	lit, _ := ParseOrigin(mustTemplate(t, "https://api.example.com/{{path}}"))
 	u, _ := url.Parse("https://api.example.com/x")
-	if err := lit.Check(u, nil); err != nil {
+	none := func(string) string { return "" }
+	if err := lit.Check(u, none); err != nil {
 		t.Error(err)
 	}
 	u, _ = url.Parse("https://evil.com/x")
-	if err := lit.Check(u, nil); err == nil {
+	if err := lit.Check(u, none); err == nil {
 		t.Error("another host accepted")
 	}
 }

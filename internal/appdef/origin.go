@@ -79,10 +79,10 @@ func ParseOrigin(t *tmpl.Template) (Origin, error) {
 // every value interpolated into the authority is one DNS label, and the
 // parsed URL's scheme and authority are exactly the template's with those
 // labels in place.
-func (o *Origin) Check(u *url.URL, args map[string]string) error {
+func (o *Origin) Check(u *url.URL, value func(name string) string) error {
 	want := o.Parts[0]
 	for i, slot := range o.Slots {
-		v := args[slot]
+		v := value(slot)
 		if !isLabel(v) {
 			return fmt.Errorf("the arg %s goes into the URL's host, so it must be one DNS label (1 to 63 of lowercase letters, digits and '-'); got %q", slot, v)
 		}

@@ -134,3 +134,30 @@ func TestCommandsAndAuditCommands(t *testing.T) {
 		t.Errorf("bad --arg = %v %s", err, errOut)
 	}
 }
+
+func TestActionsCommands(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"q":%q,"got":%s}`, r.URL.RawQuery, b)
+	}))
+	t.Cleanup(up.Close)
+	s := mustServe(t, nil, "--allow-private-networks")
+	admin := s.mustOrg(t, "acme")
+	mustRegister(t, admin, `{"app":"shop","version":"1.0.0","title":"Shop","actions":[{"name":"find","type":"rest_api","description":"Find orders",
+		"inputTemplate":{"uri":"`+up.URL+`/orders","method":"post","qs":{"q":"{{q}}"},"data":{"n":"/#n"},"json":true},
+		"outputTemplate":{"echo":"/#body"}}]}`)
+	k, err := admin.CreateKey(context.Background(), "cli", "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SWITCHBOARD_SERVER": s.URL, "SWITCHBOARD_KEY": k.Key}
+	out, errOut, err := runCLI(t, env, "actions", "run", "shop.find", "--input", `{"q": "x y", "n": 2}`)
+	if err != nil || strings.TrimSpace(out) != `{"output":{"echo":{"q":"q=x%20y","got":{"n":2}}}}` {
+		t.Fatalf("actions run = %v %s: %s", err, errOut, out)
+	}
+	out, _, err = runCLI(t, env, "actions", "list")
+	if err != nil || !strings.Contains(out, "kustomer.app.shop_acme.find") || !strings.Contains(out, "Find orders") {
+		t.Fatalf("actions list = %v: %s", err, out)
+	}
+}

@@ -180,3 +180,52 @@ func readArg(s string, stdin io.Reader) ([]byte, error) {
 }
 
 func escapePath(s string) string { return strings.ReplaceAll(s, "/", "%2F") }
+
+func actionsCommand(e *env, cc *clientConfig) *cobra.Command {
+	cmd := &cobra.Command{Use: "actions", Short: "List and run the workflow actions of your org's installed apps"}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the actions you can run",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			acts, err := cc.client(e).Actions(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tAPP\tVERSION\tDESCRIPTION")
+			for _, a := range acts {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Name, a.App, a.Version, a.Description)
+			}
+			return tw.Flush()
+		},
+	}
+	var input string
+	run := &cobra.Command{
+		Use:   "run NAME",
+		Short: "Run an action and print its output",
+		Example: `  switchboard actions run ecommstore.store.refundOrder --input '{"querystring": "refund=full"}'
+  switchboard actions run ecommstore.store.refundOrder --input @input.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var in json.RawMessage
+			if input != "" {
+				data, err := readArg(input, e.stdin)
+				if err != nil {
+					return err
+				}
+				if err := json.Unmarshal(data, &in); err != nil {
+					return fmt.Errorf("--input is not JSON: %v", err)
+				}
+			}
+			raw, err := cc.client(e).Raw(cmd.Context(), "POST", "/v1/actions/"+escapePath(args[0])+"/run", map[string]any{"input": in})
+			if err != nil {
+				return err
+			}
+			return printJSON(e.stdout, raw)
+		},
+	}
+	run.Flags().StringVar(&input, "input", "", "the input: JSON, @FILE, or @- for standard input")
+	cmd.AddCommand(list, run)
+	return cmd
+}

@@ -56,6 +56,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		keysCommand(e, cc),
 		settingsCommand(e, cc),
 		commandsCommand(e, cc),
+		actionsCommand(e, cc),
 		auditCommand(e, cc),
 	)
 	err := root.ExecuteContext(ctx)

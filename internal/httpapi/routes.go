@@ -80,6 +80,13 @@ func (s *Server) addRoutes() {
 		roles: members, resp: commandListResponse{}}, s.auth(members, handleCommandList(s.run)))
 	s.handle("GET /v1/commands/{name}", op{id: "getCommand", summary: "Get a command by any spelling of its name", tag: "commands",
 		roles: members, req: commandPath{}, resp: commandItem{}, errs: []int{404}}, s.auth(members, handleCommandGet(s.run)))
+	s.handle("POST /v1/actions/{name}/run", op{id: "runAction", summary: "Run a rest_api workflow action", tag: "actions",
+		roles: members, req: runActionRequest{}, resp: runActionResponse{}, errs: []int{400, 404, 413, 502, 504}},
+		s.auth(members, handleActionRun(s.run)))
+	s.handle("GET /v1/actions", op{id: "listActions", summary: "List the workflow actions of the org's installed apps", tag: "actions",
+		roles: members, resp: actionListResponse{}}, s.auth(members, handleActionList(s.run)))
+	s.handle("GET /v1/actions/{name}", op{id: "getAction", summary: "Get an action, with its sampleOutputContext", tag: "actions",
+		roles: members, req: commandPath{}, resp: actionItem{}, errs: []int{404}}, s.auth(members, handleActionGet(s.run)))
 	s.handle("GET /v1/audit-logs", op{id: "listAuditLogs", summary: "List audit entries, newest first", tag: "audit",
 		roles: auditors, req: auditQuery{}, resp: auditListResponse{}, errs: []int{400}}, s.auth(auditors, handleAuditList(s.reg, s.run)))
 

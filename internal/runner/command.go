@@ -112,7 +112,7 @@ func (r *Runner) prepareCommand(cmd *appdef.Command, inst *registry.Installed, r
 	}
 	u, err := url.Parse(rendered)
 	if err == nil {
-		err = cmd.Origin.Check(u, req.Args)
+		err = cmd.Origin.Check(u, func(name string) string { return req.Args[name] })
 	}
 	if err != nil {
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput,

@@ -1,0 +1,219 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/appdef"
+	"github.com/switchboardhq/switchboard/internal/jsonv"
+	"github.com/switchboardhq/switchboard/internal/outbound"
+	"github.com/switchboardhq/switchboard/internal/registry"
+	"github.com/switchboardhq/switchboard/internal/tmpl"
+)
+
+// RunAction runs a rest_api workflow action (SPEC 6) with input and returns
+// its output: the outputTemplate rendered against the response, converted
+// and filtered by the outputSchema. An upstream status of 400 or more is an
+// upstream_error carrying the status and body.
+func (r *Runner) RunAction(ctx context.Context, p *switchboard.Principal, name string, input any) (any, error) {
+	res, err := r.resolve(ctx, p, name, true)
+	if err != nil {
+		return nil, err
+	}
+	a, inst := res.Action, res.Inst
+	if input == nil {
+		input = jsonv.NewObject(0)
+	}
+	input, violations := a.InputSchema.Input(input, "/input")
+	if len(violations) > 0 {
+		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput,
+			Detail: fmt.Sprintf("the input does not match the action's input schema (%d problem(s))", len(violations)), Problems: violations}
+	}
+	start := r.now()
+	red := redactor(inst.Secrets)
+	req, err := r.prepareAction(a, inst, input)
+	if err != nil {
+		return nil, err
+	}
+	out, status, runErr := r.callAction(ctx, a, req, red)
+	entry := switchboard.AuditEntry{
+		ID: auditID(start), Time: start.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName,
+		Kind: "action", Name: a.Name, Args: map[string]string{}, Method: req.method, URL: red.String(req.url.String()),
+		Status: status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: CacheNone,
+	}
+	if runErr != nil {
+		entry.Error = string(switchboard.ErrorCode(runErr))
+	}
+	if err := r.audit.Write(ctx, entry); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &switchboard.Error{Code: switchboard.CodeUnavailable,
+			Detail: "the run's audit entry could not be written, so its answer is withheld; try again shortly", Err: err}
+	}
+	return out, runErr
+}
+
+// actionRequest is a rendered inputTemplate.
+type actionRequest struct {
+	method string
+	url    *url.URL
+	header http.Header
+	body   []byte
+	json   bool
+}
+
+// prepareAction renders the inputTemplate with the input and the action's
+// settings and turns it into a request: uri (its origin checked), method,
+// headers, qs, data and json.
+func (r *Runner) prepareAction(a *appdef.Action, inst *registry.Installed, input any) (*actionRequest, error) {
+	data := tmpl.Scopes{inst.Bindings(a.Name), input}
+	v, err := a.Input.Render(data)
+	if err != nil {
+		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the inputTemplate could not be rendered: " + err.Error(), Err: err}
+	}
+	it, _ := v.(*jsonv.Object)
+	invalid := func(loc, msg string) error {
+		return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: msg,
+			Problems: []switchboard.Problem{{Location: loc, Message: msg}}}
+	}
+	req := &actionRequest{header: http.Header{}}
+	uri, _ := jsonv.Get(it, "uri")
+	uriStr, ok := uri.(string)
+	if !ok {
+		return nil, invalid("/input", "the inputTemplate's uri did not render to a string")
+	}
+	u, err := url.Parse(uriStr)
+	if err == nil {
+		err = a.Origin.Check(u, func(name string) string { return valueString(lookupRoot(data, name)) })
+	}
+	if err != nil {
+		return nil, invalid("/input", "the input would send the request somewhere the action's uri does not aim: "+err.Error())
+	}
+	req.url = u
+	m, _ := jsonv.Get(it, "method")
+	ms, _ := m.(string)
+	req.method = strings.ToUpper(ms)
+	switch req.method {
+	case "GET", "POST", "PUT", "PATCH", "DELETE":
+	default:
+		return nil, invalid("/input", fmt.Sprintf("the inputTemplate's method rendered to %q; it must be get, post, put, patch or delete", ms))
+	}
+	if hs, ok := jsonv.Get(it, "headers"); ok {
+		jsonv.Range(hs, func(k string, val any) bool {
+			req.header[http.CanonicalHeaderKey(k)] = []string{primitiveString(val)}
+			return true
+		})
+	}
+	if qs, ok := jsonv.Get(it, "qs"); ok && qs != nil {
+		var q string
+		switch x := qs.(type) {
+		case string:
+			q = strings.TrimPrefix(x, "?")
+		default:
+			if jsonv.IsObject(x) {
+				q = stringifyQuery(x)
+			}
+		}
+		if q != "" {
+			if u.RawQuery != "" {
+				u.RawQuery += "&" + q
+			} else {
+				u.RawQuery = q
+			}
+		}
+	}
+	j, _ := jsonv.Get(it, "json")
+	req.json = j == true
+	if body, ok := jsonv.Get(it, "data"); ok && body != nil {
+		switch {
+		case req.json:
+			if req.body, err = jsonv.Marshal(body); err != nil {
+				return nil, invalid("/input", "the inputTemplate's data cannot be encoded as JSON")
+			}
+			req.header.Set("Content-Type", "application/json")
+		case jsonv.IsObject(body):
+			req.body = []byte(stringifyQuery(body))
+			req.header.Set("Content-Type", "application/x-www-form-urlencoded")
+		default:
+			req.body = []byte(primitiveString(body))
+		}
+	}
+	if req.json && req.header.Get("Accept") == "" {
+		req.header.Set("Accept", "application/json")
+	}
+	return req, nil
+}
+
+// lookupRoot finds a root-level name in the template data.
+func lookupRoot(data tmpl.Scopes, name string) any {
+	for _, s := range data {
+		if v, ok := jsonv.Get(s, name); ok {
+			return v
+		}
+	}
+	return nil
+}
+
+func valueString(v any) string {
+	if v == nil {
+		return ""
+	}
+	return primitiveString(v)
+}
+
+// callAction sends the request and builds the output.
+func (r *Runner) callAction(ctx context.Context, a *appdef.Action, req *actionRequest, red redactor) (any, int, error) {
+	resp, err := r.out.Do(ctx, &outbound.Request{Method: req.method, URL: req.url, Header: req.header, Body: req.body})
+	if err != nil {
+		return nil, 0, err
+	}
+	var body any = red.String(string(resp.Body))
+	if req.json && len(resp.Body) > 0 {
+		if v, err := jsonv.Decode(resp.Body); err == nil {
+			body = red.Value(v)
+		}
+	}
+	if resp.Status >= 400 {
+		return nil, resp.Status, &switchboard.Error{Code: switchboard.CodeUpstreamError,
+			Detail: fmt.Sprintf("the upstream answered %d", resp.Status),
+			Extra:  map[string]any{"upstreamStatus": resp.Status, "upstreamBody": body}}
+	}
+	response := jsonv.NewObject(3)
+	response.Set("statusCode", resp.Status)
+	response.Set("headers", headerObject(resp.Header, red))
+	response.Set("body", body)
+	ctxObj := jsonv.NewObject(2)
+	ctxObj.Set("body", body)
+	ctxObj.Set("response", response)
+	var out any = ctxObj
+	if a.Output != nil {
+		if out, err = a.Output.Render(ctxObj); err != nil {
+			return nil, resp.Status, &switchboard.Error{Code: switchboard.CodeUpstreamError, Detail: "the outputTemplate could not be rendered: " + err.Error(), Err: err}
+		}
+	}
+	if a.OutputSchema != nil {
+		out = a.OutputSchema.Output(out)
+	}
+	return out, resp.Status, nil
+}
+
+// headerObject is a response's headers as Node gives them: lower-case names,
+// several values joined by ", ".
+func headerObject(h http.Header, red redactor) *jsonv.Object {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	o := jsonv.NewObject(len(names))
+	for _, k := range names {
+		o.Set(strings.ToLower(k), red.String(strings.Join(h[k], ", ")))
+	}
+	return o
+}
