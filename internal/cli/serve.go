@@ -24,6 +24,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/cache"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/outbound"
+	"github.com/switchboardhq/switchboard/internal/postgres"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
 	"github.com/switchboardhq/switchboard/internal/secretbox"
@@ -42,6 +43,12 @@ type Config struct {
 	LogLevel             string
 	ShutdownTimeout      time.Duration
 	CacheBytes           int64
+	// DatabaseURL selects PostgreSQL (scale-out); empty means SQLite in
+	// the data directory.
+	DatabaseURL string
+	// RedisURL selects the shared Redis cache; empty means the in-process
+	// cache.
+	RedisURL string
 	// OperatorKey and SecretKey come from the environment only, never from
 	// flags, which other users of the machine can read in the process list.
 	OperatorKey string
@@ -121,6 +128,8 @@ directory, creates an org and prints its admin key.`,
 	f.Int64Var(&cfg.MaxResponseBytes, "max-response-bytes", 5<<20, "the largest upstream response accepted, in bytes")
 	f.StringVar(&cfg.LogFormat, "log-format", "json", "json or text")
 	f.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&cfg.DatabaseURL, "database-url", "", "a postgres:// URL: keep state in PostgreSQL, shared by every instance (default: SQLite in --data)")
+	f.StringVar(&cfg.RedisURL, "redis-url", "", "a redis:// URL: keep the response cache and fallback state in Redis, shared by every instance")
 	f.Int64Var(&cfg.CacheBytes, "cache-bytes", 256<<20, "the memory budget of the in-process response cache, in bytes")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long to let runs in flight finish on SIGTERM")
 	return cmd
@@ -156,7 +165,7 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "switchboard.db"))
+	store, follow, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -170,6 +179,10 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 	if err := reg.Start(runCtx); err != nil {
 		return err
 	}
+	if follow != nil {
+		go follow(runCtx, reg.Notify)
+	}
+	go pruneChanges(runCtx, store, log)
 	out := outbound.New(outbound.Config{AllowPrivateNetworks: cfg.AllowPrivateNetworks, Timeout: cfg.UpstreamTimeout, MaxResponseBytes: cfg.MaxResponseBytes})
 	mem := cache.New(cfg.CacheBytes, nil)
 	mem.RegisterMetrics(promReg)
@@ -215,6 +228,57 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 	stopFollowing()
 	log.Info("stopped")
 	return nil
+}
+
+// openStore opens PostgreSQL when a database URL is given, else SQLite in
+// the data directory. follow, when not nil, delivers the database's change
+// notifications.
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (switchboard.Store, func(context.Context, func()), error) {
+	if cfg.DatabaseURL == "" {
+		s, err := sqlite.Open(ctx, filepath.Join(cfg.Data, "switchboard.db"))
+		return s, nil, err
+	}
+	// The database may still be starting (several instances and their
+	// database brought up together): retry for a while before giving up.
+	var lastErr error
+	for wait, start := 250*time.Millisecond, time.Now(); time.Since(start) < 30*time.Second; wait = min(2*wait, 5*time.Second) {
+		s, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err == nil {
+			s.Log = log
+			return s, s.Listen, nil
+		}
+		lastErr = err
+		log.Warn("cannot open PostgreSQL yet; retrying", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	return nil, nil, fmt.Errorf("open PostgreSQL: %w", lastErr)
+}
+
+// pruneChanges drops change-feed entries older than an hour, every ten
+// minutes: every instance reads the feed every 500 ms, so an hour is ample.
+func pruneChanges(ctx context.Context, store switchboard.Store, log *slog.Logger) {
+	p, ok := store.(interface {
+		PruneChanges(context.Context, time.Time) error
+	})
+	if !ok {
+		return
+	}
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := p.PruneChanges(ctx, time.Now().Add(-time.Hour)); err != nil {
+				log.Warn("prune the change feed", "err", err)
+			}
+		}
+	}
 }
 
 func openBox(cfg *Config, log *slog.Logger) (*secretbox.Box, error) {
