@@ -55,6 +55,25 @@ type Store interface {
 	// Settings returns every stored setting value of one app for one org.
 	Settings(ctx context.Context, orgID, appID string) ([]SettingValue, error)
 
+	// PutAccount creates or replaces an app account.
+	PutAccount(ctx context.Context, a Account) error
+	// Account returns an app account. Not found.
+	Account(ctx context.Context, orgID, appID, name string) (Account, error)
+	// Accounts lists an org's accounts of an app, by name.
+	Accounts(ctx context.Context, orgID, appID string) ([]Account, error)
+	// DeleteAccount removes an app account. Not found.
+	DeleteAccount(ctx context.Context, orgID, appID, name string) error
+	// UpdateAccount reads an account, lets fn change it and writes it back
+	// when fn reports a change, holding the account's row lock meanwhile
+	// where the database has row locks (PostgreSQL), so that instances
+	// refreshing the same token take turns. Not found.
+	UpdateAccount(ctx context.Context, orgID, appID, name string, fn func(*Account) (bool, error)) (Account, error)
+	// CreateOAuthState stores a pending authorization.
+	CreateOAuthState(ctx context.Context, s OAuthState) error
+	// TakeOAuthState returns a pending authorization and deletes it, so
+	// that a state is used once. Not found.
+	TakeOAuthState(ctx context.Context, hash string) (OAuthState, error)
+
 	// AppendAudit stores audit entries in one transaction: when it returns
 	// nil, all of them are durable.
 	AppendAudit(ctx context.Context, entries []AuditEntry) error

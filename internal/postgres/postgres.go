@@ -181,6 +181,11 @@ func (dialect) IsUniqueViolation(err error) bool {
 // Unavailable implements sqlstore.Dialect.
 func (dialect) Unavailable(err error) bool { return Unavailable(err) }
 
+// RowLocks implements sqlstore.RowLocker: PostgreSQL locks rows with
+// SELECT ... FOR UPDATE, which is how instances take turns refreshing a
+// token.
+func (dialect) RowLocks() bool { return true }
+
 // Unavailable reports whether err means that the database cannot be reached
 // or cannot serve right now (so that callers answer 503, not 500): no
 // connection could be made, an open connection broke, or the server is

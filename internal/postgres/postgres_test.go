@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -507,5 +508,49 @@ func TestSchemaSkipsWhenUnset(t *testing.T) {
 	})
 	if !ok {
 		t.Error("the inner test failed instead of skipping")
+	}
+}
+
+// UpdateAccount holds the account's row lock: two instances refreshing one
+// token at once take turns, and the second sees what the first wrote.
+func TestUpdateAccountTakesTurns(t *testing.T) {
+	u := pgtest.Schema(t)
+	a, b := open(t, u), open(t, u)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if err := a.CreateOrg(ctx, switchboard.Org{ID: "o", Name: "o", CreatedAt: now},
+		switchboard.Key{ID: "k", OrgID: "o", Name: "admin", Role: switchboard.RoleAdmin, Hash: "h", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.PutAccount(ctx, switchboard.Account{OrgID: "o", AppID: "app", Name: "default", Status: "connected", AccessToken: []byte{0}}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var calls atomic.Int64
+	for _, s := range []*Store{a, b} {
+		wg.Add(1)
+		go func(s *Store) {
+			defer wg.Done()
+			_, err := s.UpdateAccount(ctx, "o", "app", "default", func(acct *switchboard.Account) (bool, error) {
+				if acct.AccessToken[0] > 0 {
+					return false, nil // the other instance refreshed already
+				}
+				calls.Add(1)
+				time.Sleep(100 * time.Millisecond) // the provider's answer
+				acct.AccessToken = []byte{acct.AccessToken[0] + 1}
+				return true, nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}(s)
+	}
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("refreshes = %d, want 1", n)
+	}
+	got, err := b.Account(ctx, "o", "app", "default")
+	if err != nil || got.AccessToken[0] != 1 {
+		t.Fatalf("account = %+v, %v", got, err)
 	}
 }

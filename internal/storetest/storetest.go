@@ -29,6 +29,8 @@ func Run(t *testing.T, newStore func(t *testing.T) switchboard.Store) {
 		{"Settings", testSettings},
 		{"Audit", testAudit},
 		{"Changes", testChanges},
+		{"Accounts", testAccounts},
+		{"OAuthStates", testOAuthStates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -321,4 +323,75 @@ func testChanges(t *testing.T, s switchboard.Store) {
 	if len(rest) != 2 {
 		t.Errorf("Changes after the second = %d, want 2", len(rest))
 	}
+}
+
+func testAccounts(t *testing.T, s switchboard.Store) {
+	ctx := context.Background()
+	mustOrg(t, s, "a")
+	mustOrg(t, s, "b")
+	acct := switchboard.Account{OrgID: "a", AppID: "shop_a", Name: "default", Status: switchboard.AccountConnected,
+		Scopes: []string{"orders.read"}, AccessToken: []byte{1, 2, 3}, RefreshToken: []byte{4, 5}, TokenType: "Bearer",
+		ExpiresAt: t0.Add(time.Hour), LastRefreshedAt: t0, ConnectedAt: t0, UpdatedAt: t0}
+	mustOK(t, s.PutAccount(ctx, acct))
+	got, err := s.Account(ctx, "a", "shop_a", "default")
+	mustOK(t, err)
+	if diff := cmp.Diff(acct, got); diff != "" {
+		t.Errorf("Account (-want +got):\n%s", diff)
+	}
+	_, err = s.Account(ctx, "b", "shop_a", "default")
+	wantCode(t, err, switchboard.CodeNotFound)
+	second := acct
+	second.Name, second.RefreshToken, second.ExpiresAt, second.Scopes = "backup", nil, time.Time{}, nil
+	mustOK(t, s.PutAccount(ctx, second))
+	list, err := s.Accounts(ctx, "a", "shop_a")
+	mustOK(t, err)
+	if len(list) != 2 || list[0].Name != "backup" || list[1].Name != "default" || list[0].RefreshToken != nil || !list[0].ExpiresAt.IsZero() {
+		t.Errorf("Accounts = %+v", list)
+	}
+	if list, _ := s.Accounts(ctx, "b", "shop_a"); len(list) != 0 {
+		t.Errorf("another org lists %+v", list)
+	}
+	// UpdateAccount writes only what fn changed.
+	updated, err := s.UpdateAccount(ctx, "a", "shop_a", "default", func(a *switchboard.Account) (bool, error) {
+		a.AccessToken = []byte{9}
+		a.LastRefreshedAt = t0.Add(time.Minute)
+		return true, nil
+	})
+	mustOK(t, err)
+	if updated.AccessToken[0] != 9 {
+		t.Errorf("UpdateAccount returned %+v", updated)
+	}
+	got, _ = s.Account(ctx, "a", "shop_a", "default")
+	if got.AccessToken[0] != 9 || !got.LastRefreshedAt.Equal(t0.Add(time.Minute)) {
+		t.Errorf("after UpdateAccount: %+v", got)
+	}
+	_, err = s.UpdateAccount(ctx, "a", "shop_a", "default", func(a *switchboard.Account) (bool, error) {
+		a.AccessToken = []byte{7}
+		return false, nil
+	})
+	mustOK(t, err)
+	if got, _ := s.Account(ctx, "a", "shop_a", "default"); got.AccessToken[0] != 9 {
+		t.Error("UpdateAccount wrote an unchanged account")
+	}
+	_, err = s.UpdateAccount(ctx, "b", "shop_a", "default", func(*switchboard.Account) (bool, error) { return true, nil })
+	wantCode(t, err, switchboard.CodeNotFound)
+	wantCode(t, s.DeleteAccount(ctx, "b", "shop_a", "default"), switchboard.CodeNotFound)
+	mustOK(t, s.DeleteAccount(ctx, "a", "shop_a", "default"))
+	wantCode(t, s.DeleteAccount(ctx, "a", "shop_a", "default"), switchboard.CodeNotFound)
+}
+
+func testOAuthStates(t *testing.T, s switchboard.Store) {
+	ctx := context.Background()
+	st := switchboard.OAuthState{Hash: "h1", OrgID: "a", AppID: "shop_a", Account: "default", Verifier: []byte{1, 2},
+		ReturnURL: "https://app.example.com/done", ExpiresAt: t0.Add(10 * time.Minute)}
+	mustOK(t, s.CreateOAuthState(ctx, st))
+	got, err := s.TakeOAuthState(ctx, "h1")
+	mustOK(t, err)
+	if diff := cmp.Diff(st, got); diff != "" {
+		t.Errorf("TakeOAuthState (-want +got):\n%s", diff)
+	}
+	_, err = s.TakeOAuthState(ctx, "h1")
+	wantCode(t, err, switchboard.CodeNotFound) // used once
+	_, err = s.TakeOAuthState(ctx, "nope")
+	wantCode(t, err, switchboard.CodeNotFound)
 }
