@@ -16,6 +16,10 @@ type Cache interface {
 	// counts this run, atomically, and Probe reports whether this run is
 	// one of the every-5th that call the upstream live.
 	Lookup(ctx context.Context, key string) (CacheLookup, error)
+	// Peek returns the cached entry of key (nil when there is none or it
+	// expired) without counting a run: for a caller waiting while another
+	// instance fetches.
+	Peek(ctx context.Context, key string) (*CacheEntry, error)
 	// Store saves a response fetched live with a status below 400, for 24
 	// hours, and turns fallback mode off for key.
 	Store(ctx context.Context, key string, e CacheEntry) error

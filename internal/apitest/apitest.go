@@ -103,6 +103,12 @@ func New(t testing.TB, opts Options) *Env {
 	if err := reg.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// On PostgreSQL, follow the change feed's notifications as serve does.
+	if l, ok := store.(interface {
+		Listen(context.Context, func())
+	}); ok {
+		go l.Listen(ctx, reg.Notify)
+	}
 	promReg := prometheus.NewRegistry()
 	c := opts.Cache
 	if c == nil {

@@ -102,6 +102,21 @@ func (m *Memory) Lookup(_ context.Context, key string) (switchboard.CacheLookup,
 	return l, nil
 }
 
+// Peek implements switchboard.Cache.
+func (m *Memory) Peek(_ context.Context, key string) (*switchboard.CacheEntry, error) {
+	now := m.now()
+	s := m.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if el, ok := s.entries[key]; ok {
+		if it := el.Value.(*item); now.Before(it.expires) {
+			e := it.entry
+			return &e, nil
+		}
+	}
+	return nil, nil
+}
+
 // Store implements switchboard.Cache.
 func (m *Memory) Store(_ context.Context, key string, e switchboard.CacheEntry) error {
 	size := int64(len(e.Doc)+len(key)) + entryOverhead

@@ -25,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/postgres"
+	"github.com/switchboardhq/switchboard/internal/redis"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
 	"github.com/switchboardhq/switchboard/internal/secretbox"
@@ -184,9 +185,21 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 	}
 	go pruneChanges(runCtx, store, log)
 	out := outbound.New(outbound.Config{AllowPrivateNetworks: cfg.AllowPrivateNetworks, Timeout: cfg.UpstreamTimeout, MaxResponseBytes: cfg.MaxResponseBytes})
-	mem := cache.New(cfg.CacheBytes, nil)
-	mem.RegisterMetrics(promReg)
-	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: out, Log: log, Cache: mem, Metrics: runner.NewMetrics(promReg)})
+	var respCache switchboard.Cache
+	if cfg.RedisURL != "" {
+		redis.QuietLogger(log)
+		rc, err := redis.New(ctx, cfg.RedisURL, redis.Options{Log: log})
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		respCache = rc
+	} else {
+		mem := cache.New(cfg.CacheBytes, nil)
+		mem.RegisterMetrics(promReg)
+		respCache = mem
+	}
+	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: out, Log: log, Cache: respCache, Metrics: runner.NewMetrics(promReg)})
 	defer run.Close() // after the HTTP server has drained: flushes the audit log
 	srv, err := httpapi.NewServer(httpapi.Config{Registry: reg, Runner: run, Log: log, Metrics: promReg, Version: Version})
 	if err != nil {
@@ -206,7 +219,8 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "data", cfg.Data, "dev", cfg.Dev, "allow_private_networks", cfg.AllowPrivateNetworks)
+	log.Info("listening", "addr", ln.Addr().String(), "data", cfg.Data, "dev", cfg.Dev, "allow_private_networks", cfg.AllowPrivateNetworks,
+		"store", storeName(cfg), "cache", cacheName(cfg))
 	if cfg.Dev {
 		if err := devBootstrap(ctx, cfg, reg, base, e.stdout); err != nil {
 			log.Error("dev bootstrap", "err", err)
@@ -256,6 +270,20 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger) (switchboard.
 		}
 	}
 	return nil, nil, fmt.Errorf("open PostgreSQL: %w", lastErr)
+}
+
+func storeName(cfg *Config) string {
+	if cfg.DatabaseURL != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+func cacheName(cfg *Config) string {
+	if cfg.RedisURL != "" {
+		return "redis"
+	}
+	return "memory"
 }
 
 // pruneChanges drops change-feed entries older than an hour, every ten

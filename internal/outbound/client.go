@@ -146,6 +146,9 @@ func guardedDial(dialer *net.Dialer, remap map[string]string) func(ctx context.C
 	}
 }
 
+// Timeout returns the bound of one exchange.
+func (c *Client) Timeout() time.Duration { return c.timeout }
+
 // HTTPClient returns an *http.Client with the same guarded transport and
 // redirect policy, and Timeout as its Timeout, for libraries that want one
 // (golang.org/x/oauth2). It does not cap response bodies.

@@ -74,6 +74,9 @@ type liveResult struct {
 	status int
 	err    error
 	stored bool // the response was cached (status < 400)
+	// fromPeer marks a response another instance fetched and stored while
+	// this one waited.
+	fromPeer bool
 }
 
 // fetchCached runs a command with cacheSeconds through the cache and
@@ -105,26 +108,11 @@ func (r *Runner) fetchCached(ctx context.Context, p *switchboard.Principal, cmd 
 		leader = true
 		// The call outlives any one caller that gives up: others may be
 		// waiting for it. The outbound timeout still bounds it.
-		res := r.live(context.WithoutCancel(ctx), cmd, c)
-		if res.err == nil && res.status < 400 {
-			if err := r.cache.Store(ctx, key, switchboard.CacheEntry{Doc: res.doc, Status: res.status, FetchedAt: r.now()}); err != nil {
-				r.cacheFailed(err)
-			} else {
-				res.stored = true
-			}
-			return res, nil
-		}
-		activated, err := r.cache.Activate(ctx, key)
-		if err != nil {
-			r.cacheFailed(err)
-		} else if activated {
-			r.metrics.activations.Inc()
-		}
-		return res, nil
+		return r.fetchShared(context.WithoutCancel(ctx), key, cmd, c, l.Entry), nil
 	})
 	res := v.(*liveResult)
 	if res.err == nil && res.status < 400 {
-		if !leader && res.stored {
+		if res.fromPeer || (!leader && res.stored) {
 			// Another run fetched it while this one waited: from this run's
 			// side, it came from the cache.
 			r.metrics.hits.Inc()
@@ -140,6 +128,71 @@ func (r *Runner) fetchCached(ctx context.Context, p *switchboard.Principal, cmd 
 	}
 	r.metrics.misses.Inc()
 	return r.answer(res, CacheMiss)
+}
+
+// lockPoll is how often a run waiting for another instance's fetch looks
+// for its result.
+const lockPoll = 20 * time.Millisecond
+
+// fetchShared makes one live call of key across every instance sharing the
+// cache: it takes the key's lock and fetches, or, when another instance
+// holds it, waits for what that instance stores (seen is the entry this run
+// found, so that a newer one can be told apart). A run that cannot use the
+// lock, or waits longer than a fetch can take, fetches itself.
+func (r *Runner) fetchShared(ctx context.Context, key string, cmd *appdef.Command, c *call, seen *switchboard.CacheEntry) *liveResult {
+	ttl := r.out.Timeout() + time.Second
+	deadline := time.Now().Add(ttl)
+	newer := func() *switchboard.CacheEntry {
+		e, err := r.cache.Peek(ctx, key)
+		if err != nil || e == nil || (seen != nil && !e.FetchedAt.After(seen.FetchedAt)) {
+			return nil
+		}
+		return e
+	}
+	for {
+		release, ok, err := r.cache.Lock(ctx, key, ttl)
+		if err != nil {
+			r.cacheFailed(err)
+			return r.fetchAndRecord(ctx, key, cmd, c)
+		}
+		if ok {
+			defer release()
+			// The holder before us may have stored just before it let go.
+			if e := newer(); e != nil {
+				return &liveResult{doc: e.Doc, status: e.Status, stored: true, fromPeer: true}
+			}
+			return r.fetchAndRecord(ctx, key, cmd, c)
+		}
+		time.Sleep(lockPoll)
+		if e := newer(); e != nil {
+			return &liveResult{doc: e.Doc, status: e.Status, stored: true, fromPeer: true}
+		}
+		if time.Now().After(deadline) {
+			return r.fetchAndRecord(ctx, key, cmd, c)
+		}
+	}
+}
+
+// fetchAndRecord calls live and records the outcome in the cache: a
+// response below 400 is stored (ending fallback mode), anything else turns
+// fallback mode on.
+func (r *Runner) fetchAndRecord(ctx context.Context, key string, cmd *appdef.Command, c *call) *liveResult {
+	res := r.live(ctx, cmd, c)
+	if res.err == nil && res.status < 400 {
+		if err := r.cache.Store(ctx, key, switchboard.CacheEntry{Doc: res.doc, Status: res.status, FetchedAt: r.now()}); err != nil {
+			r.cacheFailed(err)
+		} else {
+			res.stored = true
+		}
+		return res
+	}
+	activated, err := r.cache.Activate(ctx, key)
+	if err != nil {
+		r.cacheFailed(err)
+	} else if activated {
+		r.metrics.activations.Inc()
+	}
+	return res
 }
 
 // live calls the upstream once and encodes its answer.

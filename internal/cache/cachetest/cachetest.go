@@ -77,6 +77,12 @@ func testStoreLookup(t *testing.T, c switchboard.Cache, clock *Clock) {
 	if err := c.Store(ctx, "k1", e); err != nil {
 		t.Fatal(err)
 	}
+	if p, err := c.Peek(ctx, "k1"); err != nil || p == nil || string(p.Doc) != string(e.Doc) {
+		t.Fatalf("Peek = %+v, %v", p, err)
+	}
+	if p, err := c.Peek(ctx, "k2"); err != nil || p != nil {
+		t.Fatalf("Peek of a missing key = %+v, %v", p, err)
+	}
 	l = must[switchboard.CacheLookup](t)(c.Lookup(ctx, "k1"))
 	if l.Entry == nil || string(l.Entry.Doc) != string(e.Doc) || l.Entry.Status != 200 || !l.Entry.FetchedAt.Equal(e.FetchedAt) {
 		t.Fatalf("lookup = %+v", l.Entry)
@@ -107,6 +113,12 @@ func testFallbackCounts(t *testing.T, c switchboard.Cache, clock *Clock) {
 	}
 	if on := must[bool](t)(c.Activate(ctx, "k")); on {
 		t.Fatal("Activate of an active key reported a change")
+	}
+	// Peek counts no run.
+	for i := 0; i < 7; i++ {
+		if _, err := c.Peek(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var probes []int
 	for i := 1; i <= 20; i++ {

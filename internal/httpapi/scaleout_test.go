@@ -1,0 +1,192 @@
+package httpapi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/client"
+	"github.com/switchboardhq/switchboard/internal/apitest"
+	"github.com/switchboardhq/switchboard/internal/cache/cachetest"
+	"github.com/switchboardhq/switchboard/internal/outbound"
+	"github.com/switchboardhq/switchboard/internal/postgres"
+	"github.com/switchboardhq/switchboard/internal/postgres/pgtest"
+	"github.com/switchboardhq/switchboard/internal/redis"
+	"github.com/switchboardhq/switchboard/internal/redis/redistest"
+)
+
+// eventually retries fn for up to two seconds: another instance learns of a
+// change within a second.
+func eventually(t *testing.T, what string, fn func() error) {
+	t.Helper()
+	var err error
+	for start := time.Now(); time.Since(start) < 2*time.Second; time.Sleep(20 * time.Millisecond) {
+		if err = fn(); err == nil {
+			return
+		}
+	}
+	t.Fatalf("%s: %v", what, err)
+}
+
+// Two instances on one PostgreSQL and one Redis behave as one.
+func TestTwoInstances(t *testing.T) {
+	dbURL := pgtest.Schema(t)
+	redisURL := redistest.URL(t)
+	prefix := redistest.Prefix(t, redisURL)
+	clock := cachetest.NewClock()
+	up := &flaky{}
+	up.set("ok")
+	var auth atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth.Store(r.Header.Get("Authorization"))
+		up.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	instance := func() *apitest.Env {
+		ctx := context.Background()
+		store, err := postgres.Open(ctx, dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		rc, err := redis.New(ctx, redisURL, redis.Options{Now: clock.Now, Prefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rc.Close() })
+		return apitest.New(t, apitest.Options{Store: store, Cache: rc, Now: clock.Now,
+			Outbound: outbound.Config{AllowPrivateNetworks: true, Timeout: 2 * time.Second}})
+	}
+	one, two := instance(), instance()
+	ctx := context.Background()
+
+	org, err := one.Operator.CreateOrg(ctx, "acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin1 := client.New(one.URL, org.AdminKey, nil)
+	admin2 := client.New(two.URL, org.AdminKey, nil)
+	// A key made through one works on the other.
+	eventually(t, "the admin key on instance two", func() error { _, err := admin2.Apps(ctx); return err })
+
+	// An app registered through one runs on the other, with the secret set
+	// through one.
+	apitest.Register(t, admin1, `{"app":"quotes","version":"1.0.0","title":"Quotes","commands":[{"name":"get","permittedArgs":["q"],
+		"url":"`+srv.URL+`/quote?q={{q}}","httpMethod":"post","cacheSeconds":30,"auditLogging":true,
+		"appSettings":{"token":{"key":"quotes.default.token"}}}]}`)
+	if _, err := admin1.PutSettings(ctx, "quotes", client.Settings{"default": {"token": "s3cret-shared"}}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(c *client.Client, q string) (*client.RunResult, error) {
+		return c.RunCommand(ctx, "quotes.get", client.RunRequest{Args: map[string]string{"q": q}, Headers: map[string]string{"Authorization": "Bearer {{token}}"}})
+	}
+	var first *client.RunResult
+	eventually(t, "the app on instance two", func() error {
+		var err error
+		first, err = run(admin2, "a")
+		return err
+	})
+	if auth.Load() != "Bearer s3cret-shared" {
+		t.Fatalf("instance two sent %v", auth.Load())
+	}
+	wantCache(t, first, "miss", false)
+
+	// A response cached by two is a hit on one.
+	hit, err := run(admin1, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCache(t, hit, "hit", false)
+	if string(hit.Body) != string(first.Body) || up.calls.Load() != 1 {
+		t.Fatalf("hit %s vs %s, %d calls", hit.Body, first.Body, up.calls.Load())
+	}
+
+	// Fallback mode entered through one is seen by two, and probes are
+	// counted across both: 4 live calls over 20 runs split between them.
+	clock.Advance(time.Minute)
+	up.set("500")
+	res, err := run(admin1, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCache(t, res, "stale", true)
+	before := up.calls.Load()
+	for i := 0; i < 20; i++ {
+		c := admin1
+		if i%2 == 1 {
+			c = admin2
+		}
+		res, err := run(c, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCache(t, res, "stale", true)
+	}
+	if n := up.calls.Load() - before; n != 4 {
+		t.Fatalf("live calls over 20 runs on two instances = %d, want 4", n)
+	}
+
+	// One live call across both instances for 20 concurrent misses.
+	up.set("slow")
+	before = up.calls.Load()
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := 0; i < 20; i++ {
+		c := admin1
+		if i%2 == 1 {
+			c = admin2
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := run(c, "hot"); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := up.calls.Load() - before; n != 1 {
+		t.Fatalf("upstream calls for 20 concurrent misses on two instances = %d, want 1", n)
+	}
+
+	// An audit entry written by one is listed by the other.
+	entries, _, err := admin2.AuditLogs(ctx, client.AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) < 23 {
+		t.Fatalf("instance two lists %d audit entries, want at least 23", len(entries))
+	}
+
+	// A key revoked through one stops working on two within a second.
+	k, err := admin1.CreateKey(ctx, "temp", "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	temp2 := client.New(two.URL, k.Key, nil)
+	eventually(t, "the new key on instance two", func() error { _, err := temp2.Apps(ctx); return err })
+	if err := admin1.DeleteKey(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the revoked key on instance two", func() error {
+		_, err := temp2.Apps(ctx)
+		var ce *client.Error
+		if errors.As(err, &ce) && ce.Status == 401 {
+			return nil
+		}
+		return fmt.Errorf("still answers: %v", err)
+	})
+	_ = io.Discard
+}
