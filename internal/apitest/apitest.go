@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/client"
 	"github.com/switchboardhq/switchboard/internal/cache"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/oauth"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
@@ -44,6 +45,8 @@ type Options struct {
 	SecretKey []byte
 	// Cache, when set, replaces the in-process cache of 64 MiB.
 	Cache switchboard.Cache
+	// ReturnURLs are the allowed prefixes of app accounts' returnUrl.
+	ReturnURLs []string
 }
 
 // Env is a running test server.
@@ -100,6 +103,12 @@ func New(t testing.TB, opts Options) *Env {
 	logs := &Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := registry.New(registry.Config{Store: store, Box: box, Log: log, OperatorKey: OperatorKey, Now: opts.Now})
+	out := outbound.New(opts.Outbound)
+	// The server's URL is known once it listens; the redirect URI only
+	// needs it when an authorization starts.
+	hs := httptest.NewUnstartedServer(nil)
+	accounts := oauth.New(oauth.Config{Registry: reg, Store: store, Box: box, Outbound: out, Log: log, Now: opts.Now,
+		PublicURL: "http://" + hs.Listener.Addr().String(), ReturnURLs: opts.ReturnURLs})
 	if err := reg.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -116,13 +125,14 @@ func New(t testing.TB, opts Options) *Env {
 		mem.RegisterMetrics(promReg)
 		c = mem
 	}
-	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: outbound.New(opts.Outbound), Log: log, Now: opts.Now,
-		Cache: c, Metrics: runner.NewMetrics(promReg)})
-	srv, err := httpapi.NewServer(httpapi.Config{Registry: reg, Runner: run, Log: log, Metrics: promReg})
+	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: out, Log: log, Now: opts.Now,
+		Cache: c, Metrics: runner.NewMetrics(promReg), Accounts: accounts})
+	srv, err := httpapi.NewServer(httpapi.Config{Registry: reg, Runner: run, OAuth: accounts, Log: log, Metrics: promReg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv)
+	hs.Config.Handler = srv
+	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()
 		run.Close()

@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/cache"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/oauth"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/postgres"
 	"github.com/switchboardhq/switchboard/internal/redis"
@@ -50,6 +51,12 @@ type Config struct {
 	// RedisURL selects the shared Redis cache; empty means the in-process
 	// cache.
 	RedisURL string
+	// PublicURL is the address browsers reach the server at, for OAuth
+	// 2.0 redirect URIs; empty means http://<addr>.
+	PublicURL string
+	// OAuthReturnURLs are the prefixes that an account's returnUrl may
+	// start with.
+	OAuthReturnURLs []string
 	// OperatorKey and SecretKey come from the environment only, never from
 	// flags, which other users of the machine can read in the process list.
 	OperatorKey string
@@ -131,6 +138,8 @@ directory, creates an org and prints its admin key.`,
 	f.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&cfg.DatabaseURL, "database-url", "", "a postgres:// URL: keep state in PostgreSQL, shared by every instance (default: SQLite in --data)")
 	f.StringVar(&cfg.RedisURL, "redis-url", "", "a redis:// URL: keep the response cache and fallback state in Redis, shared by every instance")
+	f.StringVar(&cfg.PublicURL, "public-url", "", "the server's URL as browsers reach it, for OAuth 2.0 redirect URIs (default http://<addr>)")
+	f.StringSliceVar(&cfg.OAuthReturnURLs, "oauth-return-urls", nil, "URL prefixes that an app account's returnUrl may start with (comma-separated)")
 	f.Int64Var(&cfg.CacheBytes, "cache-bytes", 256<<20, "the memory budget of the in-process response cache, in bytes")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long to let runs in flight finish on SIGTERM")
 	return cmd
@@ -172,9 +181,21 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 	}
 	defer store.Close()
 
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
+
 	promReg := prometheus.NewRegistry()
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg := registry.New(registry.Config{Store: store, Box: box, Log: log, OperatorKey: cfg.OperatorKey})
+	out := outbound.New(outbound.Config{AllowPrivateNetworks: cfg.AllowPrivateNetworks, Timeout: cfg.UpstreamTimeout, MaxResponseBytes: cfg.MaxResponseBytes})
+	accounts := oauth.New(oauth.Config{Registry: reg, Store: store, Box: box, Outbound: out, Log: log,
+		PublicURL: publicURL, ReturnURLs: cfg.OAuthReturnURLs})
 	runCtx, stopFollowing := context.WithCancel(context.Background())
 	defer stopFollowing()
 	if err := reg.Start(runCtx); err != nil {
@@ -183,8 +204,7 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 	if follow != nil {
 		go follow(runCtx, reg.Notify)
 	}
-	go pruneChanges(runCtx, store, log)
-	out := outbound.New(outbound.Config{AllowPrivateNetworks: cfg.AllowPrivateNetworks, Timeout: cfg.UpstreamTimeout, MaxResponseBytes: cfg.MaxResponseBytes})
+	go prune(runCtx, store, log)
 	var respCache switchboard.Cache
 	if cfg.RedisURL != "" {
 		redis.QuietLogger(log)
@@ -199,17 +219,14 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 		mem.RegisterMetrics(promReg)
 		respCache = mem
 	}
-	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: out, Log: log, Cache: respCache, Metrics: runner.NewMetrics(promReg)})
+	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: out, Log: log, Cache: respCache,
+		Metrics: runner.NewMetrics(promReg), Accounts: accounts})
 	defer run.Close() // after the HTTP server has drained: flushes the audit log
-	srv, err := httpapi.NewServer(httpapi.Config{Registry: reg, Runner: run, Log: log, Metrics: promReg, Version: Version})
+	srv, err := httpapi.NewServer(httpapi.Config{Registry: reg, Runner: run, OAuth: accounts, Log: log, Metrics: promReg, Version: Version})
 	if err != nil {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	base := "http://" + ln.Addr().String()
 	hs := &http.Server{
 		Handler:           srv,
@@ -286,11 +303,13 @@ func cacheName(cfg *Config) string {
 	return "memory"
 }
 
-// pruneChanges drops change-feed entries older than an hour, every ten
-// minutes: every instance reads the feed every 500 ms, so an hour is ample.
-func pruneChanges(ctx context.Context, store switchboard.Store, log *slog.Logger) {
+// prune drops change-feed entries older than an hour (every instance reads
+// the feed every 500 ms, so an hour is ample) and expired authorization
+// states, every ten minutes.
+func prune(ctx context.Context, store switchboard.Store, log *slog.Logger) {
 	p, ok := store.(interface {
 		PruneChanges(context.Context, time.Time) error
+		PruneOAuthStates(context.Context, time.Time) error
 	})
 	if !ok {
 		return
@@ -304,6 +323,9 @@ func pruneChanges(ctx context.Context, store switchboard.Store, log *slog.Logger
 		case <-t.C:
 			if err := p.PruneChanges(ctx, time.Now().Add(-time.Hour)); err != nil {
 				log.Warn("prune the change feed", "err", err)
+			}
+			if err := p.PruneOAuthStates(ctx, time.Now()); err != nil {
+				log.Warn("prune expired authorization states", "err", err)
 			}
 		}
 	}

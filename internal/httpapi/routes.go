@@ -90,12 +90,29 @@ func (s *Server) addRoutes() {
 	s.handle("GET /v1/audit-logs", op{id: "listAuditLogs", summary: "List audit entries, newest first", tag: "audit",
 		roles: auditors, req: auditQuery{}, resp: auditListResponse{}, errs: []int{400}}, s.auth(auditors, handleAuditList(s.reg, s.run)))
 
+	if s.oauth != nil {
+		s.handle("POST /v1/apps/{app}/accounts/{name}/authorize", op{id: "authorizeAccount", summary: "Connect an OAuth 2.0 app account: answers the provider's authorization URL", tag: "accounts",
+			roles: admin, req: authorizeRequest{}, resp: authorizeResponse{}, errs: []int{400, 404, 502}}, s.auth(admin, handleAuthorize(s.oauth, false)))
+		s.handle("POST /v1/apps/{app}/accounts/authorize", op{id: "authorizeDefaultAccount", summary: "Connect the default app account", tag: "accounts",
+			roles: admin, req: authorizeDefaultRequest{}, resp: authorizeResponse{}, errs: []int{400, 404, 502}}, s.auth(admin, handleAuthorize(s.oauth, true)))
+		s.handle("DELETE /v1/apps/{app}/accounts/{name}", op{id: "disconnectAccount", summary: "Disconnect an app account (revoking its token when the provider can)", tag: "accounts",
+			roles: admin, req: accountPath{}, status: 204, errs: []int{404}}, s.auth(admin, handleAccountDelete(s.oauth)))
+		s.handle("GET /v1/apps/{app}/authorize/oauth2/redirect", op{id: "oauthRedirect", summary: "The OAuth 2.0 redirect URI (the state authenticates it)", tag: "accounts",
+			req: redirectQuery{}, errs: []int{400}}, handleOAuthRedirect(s.oauth))
+		s.doc("GET /v1/apps/{app}/accounts", op{id: "listAccounts", summary: "List an app's accounts: status, scopes, expiry; never a token", tag: "accounts",
+			roles: admin, req: appPath{}, resp: accountListResponse{}, errs: []int{404}})
+	}
+
 	// GET /v1/apps/available/{app} and GET /v1/apps/{app}/settings both
 	// match /v1/apps/available/settings, which the standard mux refuses to
 	// register as a conflict; one dispatcher serves both, and each is
 	// documented (and labelled in logs and metrics) as its own operation.
 	getApp := s.auth(readers, handleAppGet(s.reg))
 	getSettings := s.auth(members, handleSettingsGet(s.reg))
+	var getAccounts http.Handler
+	if s.oauth != nil {
+		getAccounts = s.auth(admin, handleAccountList(s.oauth))
+	}
 	s.doc("GET /v1/apps/available/{app}", op{id: "getApp", summary: "Get the latest version of an app and the list of its versions", tag: "apps",
 		roles: readers, req: appPath{}, resp: appGetResponse{}, errs: []int{404}})
 	s.doc("GET /v1/apps/{app}/settings", op{id: "getSettings", summary: "Get an app's settings for the org, secrets redacted", tag: "settings",
@@ -109,6 +126,9 @@ func (s *Server) addRoutes() {
 		case sub == "settings":
 			r.Pattern = "GET /v1/apps/{app}/settings"
 			getSettings.ServeHTTP(w, r)
+		case sub == "accounts" && getAccounts != nil:
+			r.Pattern = "GET /v1/apps/{app}/accounts"
+			getAccounts.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}

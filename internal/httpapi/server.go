@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/oauth"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
 )
@@ -29,8 +30,10 @@ import (
 type Config struct {
 	Registry *registry.Registry
 	Runner   *runner.Runner
-	Log      *slog.Logger
-	Metrics  *prometheus.Registry
+	// OAuth serves app accounts; nil leaves their routes out.
+	OAuth   *oauth.Manager
+	Log     *slog.Logger
+	Metrics *prometheus.Registry
 	// Version is reported in the OpenAPI document.
 	Version string
 	// Ready, when set, is consulted by /readyz besides the store.
@@ -41,6 +44,7 @@ type Config struct {
 type Server struct {
 	reg     *registry.Registry
 	run     *runner.Runner
+	oauth   *oauth.Manager
 	log     *slog.Logger
 	mux     *http.ServeMux
 	metrics *httpMetrics
@@ -53,7 +57,7 @@ type Server struct {
 
 // NewServer builds the API with every route of routes.go.
 func NewServer(cfg Config) (*Server, error) {
-	s := &Server{reg: cfg.Registry, run: cfg.Runner, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
+	s := &Server{reg: cfg.Registry, run: cfg.Runner, oauth: cfg.OAuth, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

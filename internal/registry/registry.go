@@ -60,6 +60,8 @@ type Registry struct {
 	loadSF singleflight.Group
 	epoch  atomic.Uint64 // counts invalidations, so that a load racing one is not kept
 
+	listeners []func(switchboard.Change) // told of every change; set before Start
+
 	syncMu   sync.Mutex // one reader of the change feed at a time
 	lastSeq  atomic.Int64
 	lastPoll atomic.Int64 // unix nanos of the last successful read of the feed
@@ -103,6 +105,12 @@ func (r *Registry) Start(ctx context.Context) error {
 	r.lastPoll.Store(r.now().UnixNano())
 	go r.follow(ctx)
 	return nil
+}
+
+// OnChange registers fn to be told of every change the registry applies,
+// from this instance or another. Call it before Start.
+func (r *Registry) OnChange(fn func(switchboard.Change)) {
+	r.listeners = append(r.listeners, fn)
 }
 
 // Notify asks the registry to read the change feed now, for example when
@@ -162,6 +170,9 @@ func (r *Registry) Sync(ctx context.Context) error {
 		r.lastPoll.Store(r.now().UnixNano())
 		keyOrgs := map[string]bool{}
 		for _, c := range changes {
+			for _, l := range r.listeners {
+				l(c)
+			}
 			switch c.Kind {
 			case switchboard.ChangeKeys:
 				keyOrgs[c.OrgID] = true

@@ -35,12 +35,12 @@ func (r *Runner) RunAction(ctx context.Context, p *switchboard.Principal, name s
 			Detail: fmt.Sprintf("the input does not match the action's input schema (%d problem(s))", len(violations)), Problems: violations}
 	}
 	start := r.now()
-	red := redactor(inst.Secrets)
-	req, err := r.prepareAction(a, inst, input)
+	req, err := r.prepareAction(ctx, a, inst, input, "")
 	if err != nil {
 		return nil, err
 	}
-	out, status, runErr := r.callAction(ctx, a, req, red)
+	out, status, runErr := r.callAction(ctx, a, req)
+	red := req.redact
 	entry := switchboard.AuditEntry{
 		ID: auditID(start), Time: start.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName,
 		Kind: "action", Name: a.Name, Args: map[string]string{}, Method: req.method, URL: red.String(req.url.String()),
@@ -66,13 +66,30 @@ type actionRequest struct {
 	header http.Header
 	body   []byte
 	json   bool
+	redact redactor
+	// retry prepares the request again with a refreshed account token
+	// after a 401 (nil: no retry).
+	retry func(context.Context) (*actionRequest, error)
 }
 
 // prepareAction renders the inputTemplate with the input and the action's
 // settings and turns it into a request: uri (its origin checked), method,
 // headers, qs, data and json.
-func (r *Runner) prepareAction(a *appdef.Action, inst *registry.Installed, input any) (*actionRequest, error) {
+func (r *Runner) prepareAction(ctx context.Context, a *appdef.Action, inst *registry.Installed, input any, failed string) (*actionRequest, error) {
 	data := tmpl.Scopes{inst.Bindings(a.Name), input}
+	red := redactor(inst.Secrets)
+	var retry func(context.Context) (*actionRequest, error)
+	if a.AppAccountName != "" {
+		token, err := r.accountToken(ctx, inst, a.AppAccountName, failed)
+		if err != nil {
+			return nil, err
+		}
+		data = tmpl.Scopes{map[string]any{"authToken": tmpl.Opaque(token)}, inst.Bindings(a.Name), input}
+		red = append(redactor{token}, inst.Secrets...)
+		if failed == "" {
+			retry = func(ctx context.Context) (*actionRequest, error) { return r.prepareAction(ctx, a, inst, input, token) }
+		}
+	}
 	v, err := a.Input.Render(data)
 	if err != nil {
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the inputTemplate could not be rendered: " + err.Error(), Err: err}
@@ -82,7 +99,7 @@ func (r *Runner) prepareAction(a *appdef.Action, inst *registry.Installed, input
 		return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: msg,
 			Problems: []switchboard.Problem{{Location: loc, Message: msg}}}
 	}
-	req := &actionRequest{header: http.Header{}}
+	req := &actionRequest{header: http.Header{}, redact: red, retry: retry}
 	uri, _ := jsonv.Get(it, "uri")
 	uriStr, ok := uri.(string)
 	if !ok {
@@ -168,11 +185,21 @@ func valueString(v any) string {
 }
 
 // callAction sends the request and builds the output.
-func (r *Runner) callAction(ctx context.Context, a *appdef.Action, req *actionRequest, red redactor) (any, int, error) {
+func (r *Runner) callAction(ctx context.Context, a *appdef.Action, req *actionRequest) (any, int, error) {
 	resp, err := r.out.Do(ctx, &outbound.Request{Method: req.method, URL: req.url, Header: req.header, Body: req.body})
+	if err == nil && resp.Status == http.StatusUnauthorized && req.retry != nil {
+		// The account's token was refused: refresh it once and retry once.
+		req2, rerr := req.retry(ctx)
+		if rerr != nil {
+			return nil, resp.Status, rerr
+		}
+		*req = *req2 // the audit entry records what was sent last
+		resp, err = r.out.Do(ctx, &outbound.Request{Method: req.method, URL: req.url, Header: req.header, Body: req.body})
+	}
 	if err != nil {
 		return nil, 0, err
 	}
+	red := req.redact
 	var body any = red.String(string(resp.Body))
 	if req.json && len(resp.Body) > 0 {
 		if v, err := jsonv.Decode(resp.Body); err == nil {

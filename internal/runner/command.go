@@ -51,7 +51,7 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 	}
 	cmd, inst := res.Command, res.Inst
 	start := r.now()
-	call, err := r.prepareCommand(cmd, inst, req)
+	call, err := r.prepareCommand(ctx, cmd, inst, req, "")
 	if err != nil {
 		return Answer{}, err
 	}
@@ -87,12 +87,19 @@ type call struct {
 	body    []byte
 	redact  redactor
 	headers []Header // rendered, for the cache key
+	// retry prepares the request again with a refreshed token, after the
+	// upstream refused the account's token with a 401 (nil: no retry).
+	retry func(context.Context) (*call, error)
 }
 
 // prepareCommand checks the args, renders the URL, headers and body, checks
 // the origin and converts the body: everything that can refuse a run
 // before anything is sent.
-func (r *Runner) prepareCommand(cmd *appdef.Command, inst *registry.Installed, req *CommandRequest) (*call, error) {
+//
+// A command with an appAccountName gets the account's access token as
+// {{authToken}}; failed is the token an upstream refused with a 401, when
+// preparing the one retry that follows a refresh.
+func (r *Runner) prepareCommand(ctx context.Context, cmd *appdef.Command, inst *registry.Installed, req *CommandRequest, failed string) (*call, error) {
 	var problems []switchboard.Problem
 	for k := range req.Args {
 		if !cmd.Permits(k) {
@@ -105,6 +112,18 @@ func (r *Runner) prepareCommand(cmd *appdef.Command, inst *registry.Installed, r
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the run has args the command does not permit", Problems: problems}
 	}
 	c := &call{method: cmd.Method, redact: redactor(inst.Secrets)}
+	var account map[string]any
+	if cmd.AppAccountName != "" {
+		token, err := r.accountToken(ctx, inst, cmd.AppAccountName, failed)
+		if err != nil {
+			return nil, err
+		}
+		account = map[string]any{"authToken": tmpl.Opaque(token)}
+		c.redact = append(redactor{token}, inst.Secrets...) // a new slice: inst.Secrets is shared
+		if failed == "" {
+			c.retry = func(ctx context.Context) (*call, error) { return r.prepareCommand(ctx, cmd, inst, req, token) }
+		}
+	}
 
 	rendered, err := cmd.URL.Render(req.Args)
 	if err != nil {
@@ -122,6 +141,9 @@ func (r *Runner) prepareCommand(cmd *appdef.Command, inst *registry.Installed, r
 	c.url = u
 
 	data := tmpl.Scopes{inst.Bindings(cmd.Name), req.Args}
+	if account != nil {
+		data = tmpl.Scopes{account, inst.Bindings(cmd.Name), req.Args}
+	}
 	c.header = make(http.Header, len(req.Headers)+1)
 	for _, h := range req.Headers {
 		v, perr := r.render(h.Value, data)
@@ -134,6 +156,11 @@ func (r *Runner) prepareCommand(cmd *appdef.Command, inst *registry.Installed, r
 		c.headers = append(c.headers, Header{h.Name, v})
 	}
 	body, hasBody := req.Body, req.HasBody
+	if account != nil {
+		// Rendering works in place, and this request may be prepared again
+		// for a retry: render a copy, never what was rendered once.
+		body = jsonv.Clone(body)
+	}
 	if !hasBody && cmd.InputSchema != nil {
 		body, hasBody = jsonv.NewObject(0), true
 	}

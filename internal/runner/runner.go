@@ -36,6 +36,18 @@ type Config struct {
 	Cache switchboard.Cache
 	// Metrics counts cache outcomes (NewMetrics); nil counts nowhere.
 	Metrics *Metrics
+	// Accounts gives the access tokens of OAuth 2.0 app accounts; nil
+	// fails every run that names an appAccountName.
+	Accounts Accounts
+}
+
+// Accounts gives access tokens of app accounts (internal/oauth.Manager).
+type Accounts interface {
+	// Token returns a current access token (account_disconnected when the
+	// account must be connected again).
+	Token(ctx context.Context, inst *registry.Installed, name string) (string, error)
+	// Refresh returns a new token after an upstream refused failed.
+	Refresh(ctx context.Context, inst *registry.Installed, name, failed string) (string, error)
 }
 
 // Runner is safe for concurrent use.
@@ -48,8 +60,9 @@ type Runner struct {
 	audit *auditWriter
 	store switchboard.Store
 
-	cache   switchboard.Cache
-	metrics *Metrics
+	cache    switchboard.Cache
+	metrics  *Metrics
+	accounts Accounts
 	flight  flightGroup
 
 	cacheLogMu    sync.Mutex
@@ -58,7 +71,7 @@ type Runner struct {
 
 // New returns a Runner. Close it to flush the audit log.
 func New(cfg Config) *Runner {
-	r := &Runner{reg: cfg.Registry, out: cfg.Outbound, log: cfg.Log, now: cfg.Now, store: cfg.Store, cache: cfg.Cache, metrics: cfg.Metrics}
+	r := &Runner{reg: cfg.Registry, out: cfg.Outbound, log: cfg.Log, now: cfg.Now, store: cfg.Store, cache: cfg.Cache, metrics: cfg.Metrics, accounts: cfg.Accounts}
 	if r.metrics == nil {
 		r.metrics = NewMetrics(prometheus.NewRegistry())
 	}
@@ -79,6 +92,18 @@ func New(cfg Config) *Runner {
 
 // Close waits for queued audit entries to be written.
 func (r *Runner) Close() { r.audit.Close() }
+
+// accountToken returns the access token of an app account, or a new one
+// when failed (the token an upstream refused) is given.
+func (r *Runner) accountToken(ctx context.Context, inst *registry.Installed, name, failed string) (string, error) {
+	if r.accounts == nil {
+		return "", switchboard.Errorf(switchboard.CodeAccountDisconnected, "this server has no OAuth 2.0 accounts configured")
+	}
+	if failed != "" {
+		return r.accounts.Refresh(ctx, inst, name, failed)
+	}
+	return r.accounts.Token(ctx, inst, name)
+}
 
 // Resolved is a command found by one of its spellings, with the installed
 // app it belongs to.
