@@ -409,3 +409,45 @@ func (c *Client) Action(ctx context.Context, name string) (*Action, error) {
 	_, err := c.do(ctx, "GET", "/v1/actions/"+url.PathEscape(name), nil, nil, &out)
 	return &out, err
 }
+
+// Account is an OAuth 2.0 app account, as listed: never a token.
+type Account struct {
+	Name            string    `json:"name"`
+	Status          string    `json:"status"`
+	Scopes          []string  `json:"scopes"`
+	ExpiresAt       time.Time `json:"expiresAt,omitzero"`
+	LastRefreshedAt time.Time `json:"lastRefreshedAt,omitzero"`
+	ConnectedAt     time.Time `json:"connectedAt,omitzero"`
+}
+
+// Authorization is the answer to connecting an account: a URL to open, or
+// the account itself when it connected at once (client credentials).
+type Authorization struct {
+	AuthorizationURL string     `json:"authorizationUrl,omitempty"`
+	ExpiresAt        *time.Time `json:"expiresAt,omitempty"`
+	Account          *Account   `json:"account,omitempty"`
+}
+
+// Authorize starts connecting an app account (admin key).
+func (c *Client) Authorize(ctx context.Context, app, name, returnURL string) (*Authorization, error) {
+	body := map[string]string{}
+	if returnURL != "" {
+		body["returnUrl"] = returnURL
+	}
+	var out Authorization
+	_, err := c.do(ctx, "POST", "/v1/apps/"+url.PathEscape(app)+"/accounts/"+url.PathEscape(name)+"/authorize", nil, body, &out)
+	return &out, err
+}
+
+// Accounts lists an app's accounts.
+func (c *Client) Accounts(ctx context.Context, app string) ([]Account, error) {
+	var out struct{ Items []Account }
+	_, err := c.do(ctx, "GET", "/v1/apps/"+url.PathEscape(app)+"/accounts", nil, nil, &out)
+	return out.Items, err
+}
+
+// DisconnectAccount removes an app account.
+func (c *Client) DisconnectAccount(ctx context.Context, app, name string) error {
+	_, err := c.do(ctx, "DELETE", "/v1/apps/"+url.PathEscape(app)+"/accounts/"+url.PathEscape(name), nil, nil, nil)
+	return err
+}

@@ -59,6 +59,8 @@ type Env struct {
 	Logs     *Buffer
 	Server   *httptest.Server
 	Metrics  *prometheus.Registry
+	// Dir holds the SQLite database (when the test gave no Store).
+	Dir string
 }
 
 // Buffer is a concurrency-safe log sink.
@@ -85,8 +87,9 @@ func New(t testing.TB, opts Options) *Env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	store := opts.Store
+	dir := t.TempDir()
 	if store == nil {
-		s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "switchboard.db"))
+		s, err := sqlite.Open(ctx, filepath.Join(dir, "switchboard.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +144,7 @@ func New(t testing.TB, opts Options) *Env {
 			store.Close()
 		}
 	})
-	return &Env{URL: hs.URL, Operator: client.New(hs.URL, OperatorKey, nil), Store: store, Registry: reg, Runner: run, Logs: logs, Server: hs, Metrics: promReg}
+	return &Env{URL: hs.URL, Operator: client.New(hs.URL, OperatorKey, nil), Store: store, Registry: reg, Runner: run, Logs: logs, Server: hs, Metrics: promReg, Dir: dir}
 }
 
 // Org creates an org and returns a client with its admin key.

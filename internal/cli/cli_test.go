@@ -8,10 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/client"
 )
@@ -159,5 +161,54 @@ func TestActionsCommands(t *testing.T) {
 	out, _, err = runCLI(t, env, "actions", "list")
 	if err != nil || !strings.Contains(out, "kustomer.app.shop_acme.find") || !strings.Contains(out, "Find orders") {
 		t.Fatalf("actions list = %v: %s", err, out)
+	}
+}
+
+func TestAccountsConnectCommand(t *testing.T) {
+	pollInterval = 20 * time.Millisecond
+	prov := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"at-cli","refresh_token":"rt-cli","token_type":"Bearer","expires_in":3600,"scope":"read"}`)
+	}))
+	t.Cleanup(prov.Close)
+	s := mustServe(t, nil, "--allow-private-networks")
+	admin := s.mustOrg(t, "acme")
+	mustRegister(t, admin, `{"app":"shop","version":"1.0.0","title":"Shop","auth":{"type":"oauth2","grantType":"authorization_code",
+		"authorizationUrl":"`+prov.URL+`/authorize","tokenUrl":"`+prov.URL+`/token","scopes":["read"],
+		"clientId":{"key":"shop.default.id"},"clientSecret":{"key":"shop.default.secret"}}}`)
+	if _, err := admin.PutSettings(context.Background(), "shop", client.Settings{"default": {"id": "c", "secret": "s"}}); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := admin.CreateKey(context.Background(), "cli", "admin")
+	env := map[string]string{"SWITCHBOARD_SERVER": s.URL, "SWITCHBOARD_KEY": k.Key}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := Run(context.Background(), []string{"switchboard", "accounts", "connect", "shop", "--wait", "20s"},
+			func(k string) string { return env[k] }, strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+		done <- err
+	}()
+	buf := make([]byte, 4096)
+	n, _ := pr.Read(buf)
+	out := string(buf[:n])
+	i := strings.Index(out, prov.URL+"/authorize?")
+	if i < 0 {
+		t.Fatalf("connect printed %q", out)
+	}
+	authURL := strings.Fields(out[i:])[0]
+	u, _ := url.Parse(authURL)
+	resp, err := http.Get(u.Query().Get("redirect_uri") + "?code=abc&state=" + url.QueryEscape(u.Query().Get("state")))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("redirect: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	go io.Copy(io.Discard, pr)
+	if err := <-done; err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	list, _, err := runCLI(t, env, "accounts", "list", "shop")
+	if err != nil || !strings.Contains(list, "default") || !strings.Contains(list, "connected") || strings.Contains(list, "at-cli") {
+		t.Fatalf("accounts list = %v: %s", err, list)
 	}
 }

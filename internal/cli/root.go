@@ -57,6 +57,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		settingsCommand(e, cc),
 		commandsCommand(e, cc),
 		actionsCommand(e, cc),
+		accountsCommand(e, cc),
 		auditCommand(e, cc),
 	)
 	err := root.ExecuteContext(ctx)
