@@ -2,9 +2,9 @@ package runner
 
 import (
 	"context"
-	"net/http"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
 	"sort"
 	"strings"
 	"time"

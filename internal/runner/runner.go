@@ -63,7 +63,7 @@ type Runner struct {
 	cache    switchboard.Cache
 	metrics  *Metrics
 	accounts Accounts
-	flight  flightGroup
+	flight   flightGroup
 
 	cacheLogMu    sync.Mutex
 	cacheLoggedAt time.Time
