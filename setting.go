@@ -20,3 +20,16 @@ type SettingValue struct {
 	Delete    bool
 	UpdatedAt time.Time
 }
+
+// SettingAAD is the additional data that binds a secret setting's
+// ciphertext to its org, app and key ("<category>.<name>"), so that a
+// ciphertext copied to another row never decrypts.
+func SettingAAD(orgID, appID, key string) []byte {
+	return []byte("setting\x00" + orgID + "\x00" + appID + "\x00" + key)
+}
+
+// TokenAAD binds an app account's token ciphertext (kind "access" or
+// "refresh") to its org, app and account.
+func TokenAAD(orgID, appID, name, kind string) []byte {
+	return []byte("account\x00" + orgID + "\x00" + appID + "\x00" + name + "\x00" + kind)
+}

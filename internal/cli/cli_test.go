@@ -212,3 +212,45 @@ func TestAccountsConnectCommand(t *testing.T) {
 		t.Fatalf("accounts list = %v: %s", err, list)
 	}
 }
+
+// Rotating the secret key: values written under the old key still open
+// with "new,old", and secrets rotate re-encrypts them so that "new" alone
+// opens them.
+func TestSecretsRotate(t *testing.T) {
+	oldKey := strings.Repeat("11", 32)
+	newKey := strings.Repeat("22", 32)
+	data := t.TempDir()
+	env := map[string]string{"SWITCHBOARD_OPERATOR_KEY": testOperatorKey, "SWITCHBOARD_SECRET_KEY": oldKey}
+	start := func(env map[string]string) (*server, func()) {
+		s := mustServeData(t, data, env)
+		return s, s.stop
+	}
+	s, stop := start(env)
+	org, err := s.op.CreateOrg(context.Background(), "acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := client.New(s.URL, org.AdminKey, nil)
+	mustRegister(t, admin, `{"app":"shop","version":"1.0.0","title":"S","settings":{"d":{"tok":{"type":"secret"}}}}`)
+	if _, err := admin.PutSettings(context.Background(), "shop", client.Settings{"d": {"tok": "v1"}}); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+
+	both := map[string]string{"SWITCHBOARD_OPERATOR_KEY": testOperatorKey, "SWITCHBOARD_SECRET_KEY": newKey + "," + oldKey}
+	out, errOut, err := runCLI(t, both, "secrets", "rotate", "--data", data)
+	if err != nil || !strings.Contains(out, "re-encrypted 1 value(s)") {
+		t.Fatalf("rotate = %v %s %s", err, out, errOut)
+	}
+	// The new key alone now opens everything: the server starts and runs
+	// with the secret.
+	only := map[string]string{"SWITCHBOARD_OPERATOR_KEY": testOperatorKey, "SWITCHBOARD_SECRET_KEY": newKey}
+	s2, _ := start(only)
+	// Listing installed apps loads the org's settings, decrypting them.
+	if apps, err := client.New(s2.URL, org.AdminKey, nil).InstalledApps(context.Background()); err != nil || len(apps) != 1 {
+		t.Fatalf("after rotation, with the new key alone: %+v, %v", apps, err)
+	}
+	if out, _, _ := runCLI(t, only, "secrets", "rotate", "--data", data); !strings.Contains(out, "re-encrypted 0 value(s)") {
+		t.Errorf("a second rotation = %s", out)
+	}
+}

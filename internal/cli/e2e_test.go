@@ -50,7 +50,12 @@ func (b *syncBuffer) String() string {
 // the environment; args add to "serve".
 func mustServe(t *testing.T, env map[string]string, args ...string) *server {
 	t.Helper()
-	data := filepath.Join(t.TempDir(), "data")
+	return mustServeData(t, filepath.Join(t.TempDir(), "data"), env, args...)
+}
+
+// mustServeData is mustServe on a given data directory.
+func mustServeData(t *testing.T, data string, env map[string]string, args ...string) *server {
+	t.Helper()
 	vars := map[string]string{"SWITCHBOARD_OPERATOR_KEY": testOperatorKey}
 	for k, v := range env {
 		vars[k] = v
@@ -102,13 +107,16 @@ func mustServe(t *testing.T, env map[string]string, args ...string) *server {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s := &server{URL: base, Data: data, logs: logs, op: client.New(base, testOperatorKey, nil)}
+	var once sync.Once
 	s.stop = func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("server did not stop")
-		}
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Error("server did not stop")
+			}
+		})
 	}
 	t.Cleanup(s.stop)
 	return s

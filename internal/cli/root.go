@@ -58,6 +58,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		commandsCommand(e, cc),
 		actionsCommand(e, cc),
 		accountsCommand(e, cc),
+		secretsCommand(e),
 		auditCommand(e, cc),
 	)
 	err := root.ExecuteContext(ctx)

@@ -99,9 +99,6 @@ func RedirectPath(appID string) string {
 
 func accountKey(orgID, appID, name string) string { return orgID + "\x00" + appID + "\x00" + name }
 
-func tokenAAD(orgID, appID, name, kind string) []byte {
-	return []byte("account\x00" + orgID + "\x00" + appID + "\x00" + name + "\x00" + kind)
-}
 
 // client builds the OAuth 2.0 client of an installed app from the org's
 // settings.
@@ -306,9 +303,9 @@ func (m *Manager) save(ctx context.Context, orgID string, inst *registry.Install
 	a := switchboard.Account{OrgID: orgID, AppID: inst.AppID, Name: name, Status: switchboard.AccountConnected,
 		Scopes: grantedScopes(tok, inst.App.Auth.Scopes), TokenType: tok.Type(), ExpiresAt: m.expiry(tok),
 		LastRefreshedAt: now, ConnectedAt: now, UpdatedAt: now}
-	a.AccessToken = m.cfg.Box.Seal([]byte(tok.AccessToken), tokenAAD(orgID, inst.AppID, name, "access"))
+	a.AccessToken = m.cfg.Box.Seal([]byte(tok.AccessToken), switchboard.TokenAAD(orgID, inst.AppID, name, "access"))
 	if tok.RefreshToken != "" {
-		a.RefreshToken = m.cfg.Box.Seal([]byte(tok.RefreshToken), tokenAAD(orgID, inst.AppID, name, "refresh"))
+		a.RefreshToken = m.cfg.Box.Seal([]byte(tok.RefreshToken), switchboard.TokenAAD(orgID, inst.AppID, name, "refresh"))
 	}
 	if err := m.cfg.Store.PutAccount(ctx, a); err != nil {
 		return nil, err
@@ -424,7 +421,7 @@ func (m *Manager) revoke(ctx context.Context, inst *registry.Installed, a switch
 	if len(token) == 0 {
 		token, hint, kind = a.AccessToken, "access_token", "access"
 	}
-	plain, err := m.cfg.Box.Open(token, tokenAAD(a.OrgID, a.AppID, a.Name, kind))
+	plain, err := m.cfg.Box.Open(token, switchboard.TokenAAD(a.OrgID, a.AppID, a.Name, kind))
 	if err != nil {
 		return err
 	}
@@ -486,7 +483,7 @@ func (m *Manager) refresh(ctx context.Context, inst *registry.Installed, name, f
 				disconnected = "needs to be authorized again"
 				return false, nil
 			}
-			current, err := m.cfg.Box.Open(a.AccessToken, tokenAAD(a.OrgID, a.AppID, a.Name, "access"))
+			current, err := m.cfg.Box.Open(a.AccessToken, switchboard.TokenAAD(a.OrgID, a.AppID, a.Name, "access"))
 			if err != nil {
 				return false, switchboard.Internal(fmt.Errorf("decrypt the access token of %s/%s: %w", a.AppID, a.Name, err))
 			}
@@ -506,11 +503,11 @@ func (m *Manager) refresh(ctx context.Context, inst *registry.Installed, name, f
 				return false, err
 			}
 			now := m.now().UTC()
-			a.AccessToken = m.cfg.Box.Seal([]byte(tok.AccessToken), tokenAAD(a.OrgID, a.AppID, a.Name, "access"))
+			a.AccessToken = m.cfg.Box.Seal([]byte(tok.AccessToken), switchboard.TokenAAD(a.OrgID, a.AppID, a.Name, "access"))
 			if tok.RefreshToken != "" {
 				// A rotated refresh token is saved in the same write as the
 				// access token it came with, before either is used.
-				a.RefreshToken = m.cfg.Box.Seal([]byte(tok.RefreshToken), tokenAAD(a.OrgID, a.AppID, a.Name, "refresh"))
+				a.RefreshToken = m.cfg.Box.Seal([]byte(tok.RefreshToken), switchboard.TokenAAD(a.OrgID, a.AppID, a.Name, "refresh"))
 			}
 			a.ExpiresAt, a.TokenType, a.LastRefreshedAt, a.UpdatedAt = m.expiry(tok), tok.Type(), now, now
 			return true, nil
@@ -524,7 +521,7 @@ func (m *Manager) refresh(ctx context.Context, inst *registry.Installed, name, f
 		if disconnected != "" {
 			return nil, Disconnected(inst.AppID, name, disconnected)
 		}
-		access, err := m.cfg.Box.Open(a.AccessToken, tokenAAD(a.OrgID, a.AppID, a.Name, "access"))
+		access, err := m.cfg.Box.Open(a.AccessToken, switchboard.TokenAAD(a.OrgID, a.AppID, a.Name, "access"))
 		if err != nil {
 			return nil, switchboard.Internal(err)
 		}
@@ -552,7 +549,7 @@ func (m *Manager) fetchNew(ctx context.Context, inst *registry.Installed, a *swi
 	if len(a.RefreshToken) == 0 {
 		return nil, &oauth2.RetrieveError{ErrorCode: "invalid_grant", ErrorDescription: "no refresh token"}
 	}
-	rt, err := m.cfg.Box.Open(a.RefreshToken, tokenAAD(a.OrgID, a.AppID, a.Name, "refresh"))
+	rt, err := m.cfg.Box.Open(a.RefreshToken, switchboard.TokenAAD(a.OrgID, a.AppID, a.Name, "refresh"))
 	if err != nil {
 		return nil, switchboard.Internal(err)
 	}

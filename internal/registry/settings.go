@@ -71,7 +71,7 @@ func (r *Registry) PutSettings(ctx context.Context, p *switchboard.Principal, na
 			}
 			if (decl != nil && decl.Secret) || wasSecret[key] {
 				sv.Secret = true
-				sv.Ciphertext = r.box.Seal([]byte(nm.Value.(string)), secretAAD(p.OrgID, app.ID, key))
+				sv.Ciphertext = r.box.Seal([]byte(nm.Value.(string)), switchboard.SettingAAD(p.OrgID, app.ID, key))
 			} else {
 				sv.Value, _ = jsonv.Marshal(nm.Value)
 			}

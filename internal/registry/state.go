@@ -127,7 +127,7 @@ func (r *Registry) loadOrg(ctx context.Context, orgID string) (*OrgState, error)
 		for _, sv := range values {
 			key := sv.Category + "." + sv.Name
 			if sv.Secret {
-				pt, err := r.box.Open(sv.Ciphertext, secretAAD(orgID, in.AppID, key))
+				pt, err := r.box.Open(sv.Ciphertext, switchboard.SettingAAD(orgID, in.AppID, key))
 				if err != nil {
 					return nil, switchboard.Internal(fmt.Errorf("decrypt setting %s of %s for org %s: %w", key, in.AppID, orgID, err))
 				}
@@ -171,8 +171,3 @@ func bind(values map[string]any, refs []appdef.SettingRef) map[string]any {
 	return m
 }
 
-// secretAAD binds a secret's ciphertext to its org, app and setting key, so
-// that a ciphertext copied to another row never decrypts.
-func secretAAD(orgID, appID, key string) []byte {
-	return []byte("setting\x00" + orgID + "\x00" + appID + "\x00" + key)
-}

@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// secretsCommand re-encrypts secrets at rest with the current secret key.
+func secretsCommand(e *env) *cobra.Command {
+	cmd := &cobra.Command{Use: "secrets", Short: "Manage the encryption of secrets at rest"}
+	cfg := &Config{}
+	rotate := &cobra.Command{
+		Use:   "rotate",
+		Short: "Re-encrypt every secret setting and account token with the first key of SWITCHBOARD_SECRET_KEY",
+		Long: `Rotate the secret key:
+
+  1. Generate a new key:             openssl rand -hex 32
+  2. On every instance, set          SWITCHBOARD_SECRET_KEY=<new>,<old>
+     and restart them: new values are sealed with the new key, old ones still open.
+  3. Run once, with the same environment (and --data or SWITCHBOARD_DATABASE_URL):
+                                     switchboard secrets rotate
+  4. Drop the old key:               SWITCHBOARD_SECRET_KEY=<new>, and restart.
+
+It talks to the database directly; the servers may keep running.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := bindEnv(cmd, e.getenv); err != nil {
+				return err
+			}
+			cfg.SecretKey = e.getenv("SWITCHBOARD_SECRET_KEY")
+			log := newLogger(&Config{LogFormat: "text", LogLevel: "warn"}, e.stderr)
+			box, err := openBox(cfg, log)
+			if err != nil {
+				return err
+			}
+			store, _, err := openStore(cmd.Context(), cfg, log)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			resealer, ok := store.(resealer)
+			if !ok {
+				return fmt.Errorf("this store cannot re-encrypt")
+			}
+			n, err := resealer.Reseal(cmd.Context(), func(ct, aad []byte) ([]byte, bool, error) {
+				if !box.NeedsRotation(ct) {
+					return nil, false, nil
+				}
+				pt, err := box.Open(ct, aad)
+				if err != nil {
+					return nil, false, fmt.Errorf("a value does not open with any key of SWITCHBOARD_SECRET_KEY: %w", err)
+				}
+				return box.Seal(pt, aad), true, nil
+			})
+			fmt.Fprintf(e.stdout, "re-encrypted %d value(s) with the current key\n", n)
+			return err
+		},
+	}
+	rotate.Flags().StringVar(&cfg.Data, "data", "./data", "the data directory (SQLite)")
+	rotate.Flags().StringVar(&cfg.DatabaseURL, "database-url", "", "a postgres:// URL (scale-out)")
+	cmd.AddCommand(rotate)
+	return cmd
+}
+
+// resealer is a store that can rewrite its ciphertexts (sqlstore.Store).
+type resealer interface {
+	Reseal(ctx context.Context, fn func(ct, aad []byte) ([]byte, bool, error)) (int, error)
+}
