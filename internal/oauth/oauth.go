@@ -99,7 +99,6 @@ func RedirectPath(appID string) string {
 
 func accountKey(orgID, appID, name string) string { return orgID + "\x00" + appID + "\x00" + name }
 
-
 // client builds the OAuth 2.0 client of an installed app from the org's
 // settings.
 func (m *Manager) client(inst *registry.Installed) (*oauth2.Config, *appdef.Auth, error) {

@@ -170,4 +170,3 @@ func bind(values map[string]any, refs []appdef.SettingRef) map[string]any {
 	}
 	return m
 }
-
