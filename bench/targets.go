@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// targetNames are the targets in the order each run measures them.
+var targetNames = []string{
+	"direct",
+	"floor-handler",
+	"floor-proxy",
+	"nginx-cache",
+	"nginx-proxy",
+	"sb-cached",
+	"sb-uncached",
+	"sb-audited",
+}
+
+// targetDescriptions say what each target is, for the report.
+var targetDescriptions = map[string]string{
+	"direct":        "the upstream itself: POST of the run's inner body",
+	"floor-handler": "bare net/http handler: decodes the run request, answers Switchboard's stored cache-hit bytes",
+	"floor-proxy":   "bare httputil.ReverseProxy in front of the upstream",
+	"nginx-cache":   "nginx caching POSTs (key: URI and body), every answer a HIT",
+	"nginx-proxy":   "nginx proxying to the upstream, keep-alive pool of 64",
+	"sb-cached":     "Switchboard, command with cacheSeconds 600: every run a cache hit",
+	"sb-uncached":   "Switchboard, the same command without a cache: every run calls the upstream",
+	"sb-audited":    "Switchboard, uncached with auditLogging: every run writes a durable audit entry",
+}
+
+// The run request every Switchboard-shaped target receives, and the body
+// the direct target sends (the run's inner body).
+const (
+	runBody      = `{"body":{"foo":12},"headers":{"Authorization":"Bearer {{authToken}}"},"args":{"store":"acme"}}`
+	directBody   = `{"foo":12}`
+	benchToken   = "bench-token"
+	cachedPath   = "/v1/commands/bench.cached/run"
+	uncachedPath = "/v1/commands/bench.uncached/run"
+	auditedPath  = "/v1/commands/bench.audited/run"
+)
+
+// target is one thing measured: a request and its checks.
+type target struct {
+	name string
+	rq   *request
+}
+
+// env is what setup started: the targets to measure, in order, and what it
+// verified or skipped along the way.
+type env struct {
+	targets      []*target
+	notes        []string
+	nginxVersion string
+}
+
+func (e *env) targetNames() []string {
+	var names []string
+	for _, t := range e.targets {
+		names = append(names, t.name)
+	}
+	return names
+}
+
+func (e *env) note(format string, args ...any) {
+	s := fmt.Sprintf(format, args...)
+	e.notes = append(e.notes, s)
+	logf("%s", s)
+}
+
+// setup starts the servers the selected targets need, prepares Switchboard,
+// and builds and verifies each target's request.
+func setup(ctx context.Context, cfg *config, procs *procGroup) (*env, error) {
+	e := &env{}
+	want := func(names ...string) bool {
+		for _, n := range names {
+			if slices.Contains(cfg.Targets, n) {
+				return true
+			}
+		}
+		return false
+	}
+	reqs := map[string]*request{}
+
+	logf("starting the upstream")
+	_, upstreamURL, err := procs.start(ctx, "upstream",
+		exec.Command(cfg.executable, "upstream"), filepath.Join(cfg.tmp, "upstream.log"), true)
+	if err != nil {
+		return nil, err
+	}
+	if want("direct") {
+		if reqs["direct"], err = newRequest(upstreamURL+"/orders?store=acme",
+			map[string]string{"Authorization": "Bearer " + benchToken}, []byte(directBody)); err != nil {
+			return nil, err
+		}
+		reqs["direct"].wantBody = []string{`"refunded":true`}
+	}
+
+	// Every Switchboard-shaped target gets the same request as Switchboard
+	// itself: path, agent key and run body.
+	agentKey := "sbk_not-switchboard"
+	if want("sb-cached", "sb-uncached", "sb-audited", "floor-handler") {
+		sb, err := startSwitchboard(ctx, cfg, procs, upstreamURL, e)
+		if err != nil {
+			return nil, err
+		}
+		agentKey = sb.agentKey
+		auth := map[string]string{"Authorization": "Bearer " + agentKey}
+		for name, path := range map[string]string{"sb-cached": cachedPath, "sb-uncached": uncachedPath, "sb-audited": auditedPath} {
+			rq, err := newRequest(sb.url+path, auth, []byte(runBody))
+			if err != nil {
+				return nil, err
+			}
+			rq.wantBody = []string{`"status":200`, `"refunded":true`, `"cache":"none"`}
+			if name == "sb-cached" {
+				rq.wantBody[2] = `"cache":"hit"`
+			}
+			reqs[name] = rq
+		}
+		if want("floor-handler") {
+			answer := filepath.Join(cfg.tmp, "floor-handler-answer.json")
+			if err := os.WriteFile(answer, sb.cachedAnswer, 0o644); err != nil {
+				return nil, fmt.Errorf("write the floor handler's answer: %w", err)
+			}
+			logf("starting floor-handler")
+			_, u, err := procs.start(ctx, "floor-handler",
+				exec.Command(cfg.executable, "floor-handler", "-body-file", answer),
+				filepath.Join(cfg.tmp, "floor-handler.log"), true)
+			if err != nil {
+				return nil, err
+			}
+			if reqs["floor-handler"], err = newRequest(u+cachedPath, auth, []byte(runBody)); err != nil {
+				return nil, err
+			}
+			reqs["floor-handler"].wantBody = []string{`"status":200`, `"refunded":true`, `"cache":"hit"`}
+			e.note("floor-handler answers the %d bytes Switchboard answered for a cache hit", len(sb.cachedAnswer))
+		}
+	}
+	auth := map[string]string{"Authorization": "Bearer " + agentKey}
+
+	if want("floor-proxy") {
+		logf("starting floor-proxy")
+		_, u, err := procs.start(ctx, "floor-proxy",
+			exec.Command(cfg.executable, "floor-proxy", "-upstream", upstreamURL),
+			filepath.Join(cfg.tmp, "floor-proxy.log"), true)
+		if err != nil {
+			return nil, err
+		}
+		if reqs["floor-proxy"], err = newRequest(u+uncachedPath, auth, []byte(runBody)); err != nil {
+			return nil, err
+		}
+		reqs["floor-proxy"].wantBody = []string{`"refunded":true`}
+	}
+
+	if want("nginx-cache", "nginx-proxy") {
+		ng, err := startNginx(ctx, cfg, procs, upstreamURL, e)
+		if err != nil {
+			return nil, err
+		}
+		if ng != nil {
+			e.nginxVersion = ng.version
+			if reqs["nginx-cache"], err = newRequest(ng.cacheURL+cachedPath, auth, []byte(runBody)); err != nil {
+				return nil, err
+			}
+			reqs["nginx-cache"].wantBody = []string{`"refunded":true`}
+			if err := primeNginxCache(ctx, reqs["nginx-cache"], e); err != nil {
+				return nil, err
+			}
+			reqs["nginx-cache"].wantHeader = [2]string{"X-Cache-Status", "HIT"}
+			if reqs["nginx-proxy"], err = newRequest(ng.proxyURL+uncachedPath, auth, []byte(runBody)); err != nil {
+				return nil, err
+			}
+			reqs["nginx-proxy"].wantBody = []string{`"refunded":true`}
+		}
+	}
+
+	tr := loadTransport(1)
+	defer tr.CloseIdleConnections()
+	for _, name := range cfg.Targets {
+		rq := reqs[name]
+		if rq == nil {
+			continue // skipped, with a note
+		}
+		if err := verify(ctx, tr, rq); err != nil {
+			return nil, fmt.Errorf("%s does not answer as expected: %w", name, err)
+		}
+		e.targets = append(e.targets, &target{name: name, rq: rq})
+	}
+	if len(e.targets) == 0 {
+		return nil, fmt.Errorf("none of the targets %s can be measured here", strings.Join(cfg.Targets, ", "))
+	}
+	return e, nil
+}
+
+// measureTarget measures one target with a fresh transport, and checks that
+// it answers as expected just before and just after. A failed check makes
+// the result FAILED.
+func measureTarget(ctx context.Context, cfg *config, t *target, procs *procGroup) (result, error) {
+	pgids := procs.pgids()
+	if err := waitQuiet(ctx, cfg.quiet, pgids); err != nil {
+		return result{}, err
+	}
+	tr := loadTransport(cfg.Concurrency)
+	defer tr.CloseIdleConnections()
+	if err := verify(ctx, tr, t.rq); err != nil {
+		if ctx.Err() != nil {
+			return result{}, ctx.Err()
+		}
+		return result{Target: t.name, Failed: true, FirstError: "check before the measurement: " + err.Error(),
+			OthersCPU: -1, StealCPU: -1}, nil
+	}
+	res, err := measure(ctx, tr, t.rq, cfg.Concurrency, cfg.Warmup, cfg.Duration,
+		func() cpuSample { return sampleCPU(pgids) })
+	if err != nil {
+		return result{}, err
+	}
+	res.Target = t.name
+	if err := verify(ctx, tr, t.rq); err != nil {
+		if ctx.Err() != nil {
+			return result{}, ctx.Err()
+		}
+		res.Failed = true
+		res.FirstError = "check after the measurement: " + err.Error()
+	}
+	// Let connections close and background work settle before the next
+	// target.
+	time.Sleep(200 * time.Millisecond)
+	return res, nil
+}
