@@ -47,6 +47,7 @@ type config struct {
 	sbBinary   string // a prebuilt switchboard binary, instead of building one
 	nginxPath  string
 	keepTmp    bool
+	sbArgs     string        // extra flags for switchboard serve
 	quiet      time.Duration // the longest wait for an otherwise idle machine
 	tmp        string        // the temporary directory of this invocation
 	executable string        // this harness's binary, re-executed for the servers
@@ -91,6 +92,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.sbBinary, "switchboard", "", "a prebuilt switchboard binary (default: build it from -repo)")
 	fs.StringVar(&cfg.nginxPath, "nginx", "", "the nginx binary (default: nginx on PATH, then /usr/sbin/nginx); off to skip the nginx targets")
 	fs.DurationVar(&cfg.quiet, "quiet", 30*time.Second, "before each measurement, wait up to this long for other processes to leave the CPUs (0: do not wait)")
+	fs.StringVar(&cfg.sbArgs, "sb-args", "", "extra flags for switchboard serve, space-separated (for example --database-url=postgres://... --redis-url=redis://... or --debug-addr=127.0.0.1:6060)")
 	fs.BoolVar(&cfg.keepTmp, "keep", false, "keep the temporary directory (logs, configs, data) and print its path")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run . [flags]\n\nTargets: %s\n\nFlags:\n", strings.Join(targetNames, ", "))

@@ -40,8 +40,9 @@ func startSwitchboard(ctx context.Context, cfg *config, procs *procGroup, upstre
 		return nil, fmt.Errorf("create Switchboard's data directory: %w", err)
 	}
 	operatorKey := "sbo_bench_" + randomHex(24)
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", data,
-		"--allow-private-networks", "--log-format", "json")
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--allow-private-networks", "--log-format", "json"}
+	args = append(args, strings.Fields(cfg.sbArgs)...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(envWithout("SWITCHBOARD_"), "SWITCHBOARD_OPERATOR_KEY="+operatorKey)
 	logPath := filepath.Join(cfg.tmp, "switchboard.log")
 	logf("starting Switchboard (logs: JSON, to a file)")

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +58,8 @@ type Config struct {
 	// OAuthReturnURLs are the prefixes that an account's returnUrl may
 	// start with.
 	OAuthReturnURLs []string
+	// DebugAddr, when set, serves net/http/pprof there (keep it private).
+	DebugAddr string
 	// OperatorKey and SecretKey come from the environment only, never from
 	// flags, which other users of the machine can read in the process list.
 	OperatorKey string
@@ -140,6 +143,7 @@ directory, creates an org and prints its admin key.`,
 	f.StringVar(&cfg.RedisURL, "redis-url", "", "a redis:// URL: keep the response cache and fallback state in Redis, shared by every instance")
 	f.StringVar(&cfg.PublicURL, "public-url", "", "the server's URL as browsers reach it, for OAuth 2.0 redirect URIs (default http://<addr>)")
 	f.StringSliceVar(&cfg.OAuthReturnURLs, "oauth-return-urls", nil, "URL prefixes that an app account's returnUrl may start with (comma-separated)")
+	f.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof) on this address, such as 127.0.0.1:6060; never expose it")
 	f.Int64Var(&cfg.CacheBytes, "cache-bytes", 256<<20, "the memory budget of the in-process response cache, in bytes")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long to let runs in flight finish on SIGTERM")
 	return cmd
@@ -222,7 +226,11 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: out, Log: log, Cache: respCache,
 		Metrics: runner.NewMetrics(promReg), Accounts: accounts})
 	defer run.Close() // after the HTTP server has drained: flushes the audit log
-	srv, err := httpapi.NewServer(httpapi.Config{Registry: reg, Runner: run, OAuth: accounts, Log: log, Metrics: promReg, Version: Version})
+	hcfg := httpapi.Config{Registry: reg, Runner: run, OAuth: accounts, Log: log, Metrics: promReg, Version: Version}
+	if cfg.LogFormat == "json" && log.Enabled(ctx, slog.LevelInfo) {
+		hcfg.AccessLog = logOut // request lines in slog's JSON format, formatted without slog
+	}
+	srv, err := httpapi.NewServer(hcfg)
 	if err != nil {
 		return err
 	}
@@ -236,6 +244,18 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	if cfg.DebugAddr != "" {
+		dbg := http.NewServeMux()
+		dbg.HandleFunc("/debug/pprof/", pprof.Index)
+		dbg.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		dbg.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		dbg.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		go func() {
+			if err := http.ListenAndServe(cfg.DebugAddr, dbg); err != nil {
+				log.Warn("debug listener", "err", err)
+			}
+		}()
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "data", cfg.Data, "dev", cfg.Dev, "allow_private_networks", cfg.AllowPrivateNetworks,
 		"store", storeName(cfg), "cache", cacheName(cfg))
 	if cfg.Dev {

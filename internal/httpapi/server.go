@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -17,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -38,6 +40,11 @@ type Config struct {
 	Version string
 	// Ready, when set, is consulted by /readyz besides the store.
 	Ready func(context.Context) error
+	// AccessLog, when set, receives the line of each request, in the JSON
+	// format of the slog lines, written without slog (formatting a line
+	// with slog costs as much as the rest of a cached run). Nil logs
+	// requests through Log.
+	AccessLog io.Writer
 }
 
 // Server is the HTTP API.
@@ -53,11 +60,12 @@ type Server struct {
 	openapi []byte
 	routes  []route
 	ids     *idSource
+	access  io.Writer
 }
 
 // NewServer builds the API with every route of routes.go.
 func NewServer(cfg Config) (*Server, error) {
-	s := &Server{reg: cfg.Registry, run: cfg.Runner, oauth: cfg.OAuth, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
+	s := &Server{reg: cfg.Registry, run: cfg.Runner, oauth: cfg.OAuth, access: cfg.AccessLog, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -102,6 +110,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route := s.metrics.route(r.Pattern)
 		route.observe(r.Method, rw.status(), d)
 		info := &rw.info
+		if s.access != nil {
+			s.logAccess(start, r, route.name, rw.status(), d, info)
+			return
+		}
 		var buf [9]slog.Attr
 		attrs := append(buf[:0],
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route.name),
@@ -118,6 +130,42 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var writerPool = sync.Pool{New: func() any { return new(statusWriter) }}
+
+var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// logAccess writes a request's line: the same members, in the same JSON
+// format, as the slog line it stands for.
+func (s *Server) logAccess(start time.Time, r *http.Request, route string, status int, d time.Duration, info *reqInfo) {
+	buf := lineBufs.Get().(*[]byte)
+	b := append((*buf)[:0], `{"time":"`...)
+	b = start.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"INFO","msg":"request","request_id":`...)
+	b, _ = jsontext.AppendQuote(b, info.id)
+	b = append(b, `,"method":`...)
+	b, _ = jsontext.AppendQuote(b, r.Method)
+	b = append(b, `,"route":`...)
+	b, _ = jsontext.AppendQuote(b, route)
+	b = append(b, `,"path":`...)
+	b, _ = jsontext.AppendQuote(b, r.URL.Path)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, `,"ms":`...)
+	b = strconv.AppendFloat(b, float64(d.Microseconds())/1000, 'f', -1, 64)
+	if info.principal != nil {
+		b = append(b, `,"org":`...)
+		b, _ = jsontext.AppendQuote(b, info.principal.OrgID)
+		b = append(b, `,"key_id":`...)
+		b, _ = jsontext.AppendQuote(b, info.principal.KeyID)
+	}
+	if info.err != "" {
+		b = append(b, `,"error":`...)
+		b, _ = jsontext.AppendQuote(b, info.err)
+	}
+	b = append(b, "}\n"...)
+	_, _ = s.access.Write(b)
+	*buf = b
+	lineBufs.Put(buf)
+}
 
 // reqInfo carries what the request log line reports, filled in by handlers.
 type reqInfo struct {

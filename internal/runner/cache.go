@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,29 +45,39 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // cacheKey digests what makes two runs the same request (SPEC 4): the org,
 // the command, the app version, the rendered URL, headers and body.
 func cacheKey(orgID string, cmd *appdef.Command, version string, c *call) string {
-	h := sha256.New()
-	sep := []byte{0}
-	for _, s := range []string{orgID, cmd.Name, version, c.url.String()} {
-		h.Write([]byte(s))
-		h.Write(sep)
+	buf := keyBufs.Get().(*[]byte)
+	b := (*buf)[:0]
+	for _, s := range [...]string{orgID, cmd.Name, version, c.rawURL} {
+		b = append(append(b, s...), 0)
 	}
-	hs := make([]Header, len(c.headers))
-	copy(hs, c.headers)
-	for i := range hs {
-		hs[i].Name = strings.ToLower(hs[i].Name)
+	// Headers in a fixed order, names lower-cased: the same request
+	// whatever order or case the caller used.
+	hs := c.headers
+	if len(hs) > 1 {
+		hs = append([]Header(nil), hs...)
+		sort.Slice(hs, func(i, j int) bool { return strings.ToLower(hs[i].Name) < strings.ToLower(hs[j].Name) })
 	}
-	sort.Slice(hs, func(i, j int) bool { return hs[i].Name < hs[j].Name })
 	for _, x := range hs {
-		h.Write([]byte(x.Name))
-		h.Write(sep)
-		h.Write([]byte(x.Value))
-		h.Write(sep)
+		for i := 0; i < len(x.Name); i++ {
+			ch := x.Name[i]
+			if 'A' <= ch && ch <= 'Z' {
+				ch += 'a' - 'A'
+			}
+			b = append(b, ch)
+		}
+		b = append(append(append(b, 0), x.Value...), 0)
 	}
-	h.Write(sep)
-	h.Write(c.body)
-	var sum [sha256.Size]byte
-	return "run:" + hex.EncodeToString(h.Sum(sum[:0]))
+	b = append(append(b, 0), c.body...)
+	sum := sha256.Sum256(b)
+	*buf = b
+	keyBufs.Put(buf)
+	var out [4 + 2*sha256.Size]byte
+	copy(out[:], "run:")
+	hex.Encode(out[4:], sum[:])
+	return string(out[:])
 }
+
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // liveResult is what one live call yields, shared by the runs that waited
 // for it.

@@ -83,6 +83,7 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 type call struct {
 	method  string
 	url     *url.URL
+	rawURL  string // the rendered URL, as the cache key has it
 	header  http.Header
 	body    []byte
 	redact  redactor
@@ -138,7 +139,7 @@ func (r *Runner) prepareCommand(ctx context.Context, cmd *appdef.Command, inst *
 			Detail:   "the args would send the request somewhere the command's URL does not aim: " + originMessage(err),
 			Problems: []switchboard.Problem{{Location: "/args", Message: originMessage(err)}}}
 	}
-	c.url = u
+	c.url, c.rawURL = u, rendered
 
 	data := tmpl.Scopes{inst.Bindings(cmd.Name), req.Args}
 	if account != nil {
