@@ -190,3 +190,65 @@ func TestTwoInstances(t *testing.T) {
 	})
 	_ = io.Discard
 }
+
+// Two instances refreshing one expired token make one refresh: the
+// account's row lock in PostgreSQL makes them take turns, and the second
+// finds the token the first stored.
+func TestTwoInstancesOneRefresh(t *testing.T) {
+	dbURL := pgtest.Schema(t)
+	p := newProvider(t)
+	clock := cachetest.NewClock()
+	instance := func() *apitest.Env {
+		store, err := postgres.Open(context.Background(), dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		return apitest.New(t, apitest.Options{Store: store, Now: clock.Now, Outbound: outbound.Config{AllowPrivateNetworks: true}})
+	}
+	one, two := instance(), instance()
+	e := &oauthEnv{env: one, p: p, clock: clock}
+	ctx := context.Background()
+	org, err := one.Operator.CreateOrg(ctx, "acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.admin = client.New(one.URL, org.AdminKey, nil)
+	apitest.Register(t, e.admin, `{"app":"shop","version":"1.0.0","title":"Shop",
+		"auth":{"type":"oauth2","grantType":"authorization_code","authorizationUrl":"`+p.srv.URL+`/authorize","tokenUrl":"`+p.srv.URL+`/token",
+			"scopes":["orders.read","orders.write"],"clientId":{"key":"shop.default.clientId"},"clientSecret":{"key":"shop.default.clientSecret"},
+			"extraAuthorizeParams":{"prompt":"consent"}},
+		"commands":[{"name":"orders","url":"`+p.srv.URL+`/api/orders","httpMethod":"get","appAccountName":"default"}]}`)
+	if _, err := e.admin.PutSettings(ctx, "shop", client.Settings{"default": {"clientId": clientID, "clientSecret": clientSecret}}); err != nil {
+		t.Fatal(err)
+	}
+	e.connect(t, "default")
+	admin2 := client.New(two.URL, org.AdminKey, nil)
+	eventually(t, "the account on instance two", func() error { _, err := e.run(t, admin2); return err })
+
+	clock.Advance(5 * time.Minute) // both instances now hold an expired token
+	before := p.refreshes.Load()
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for i := 0; i < 50; i++ {
+		c := e.admin
+		if i%2 == 1 {
+			c = admin2
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if res, err := e.run(t, c); err != nil || res.Status != 200 {
+				errs <- fmt.Errorf("%v %v", res, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := p.refreshes.Load() - before; n != 1 {
+		t.Fatalf("refreshes for 50 runs on two instances = %d, want 1", n)
+	}
+}
