@@ -171,6 +171,15 @@ func newOAuthEnv(t *testing.T, grant string) *oauthEnv {
 	env := apitest.New(t, apitest.Options{Now: clock.Now, Outbound: outbound.Config{AllowPrivateNetworks: true},
 		ReturnURLs: []string{"https://desk.example.com/"}})
 	admin := env.Org(t, "acme")
+	registerOAuthApp(t, admin, p, grant)
+	return &oauthEnv{env: env, p: p, clock: clock, admin: admin}
+}
+
+// registerOAuthApp registers the app "shop" with an OAuth 2.0 client of
+// the provider, a command and an action that use its default account, and
+// sets the client's id and secret.
+func registerOAuthApp(t *testing.T, admin *client.Client, p *provider, grant string) {
+	t.Helper()
 	apitest.Register(t, admin, `{"app":"shop","version":"1.0.0","title":"Shop",
 		"auth":{"type":"oauth2","grantType":"`+grant+`","authorizationUrl":"`+p.srv.URL+`/authorize","tokenUrl":"`+p.srv.URL+`/token",
 			"revocationUrl":"`+p.srv.URL+`/revoke","scopes":["orders.read","orders.write"],
@@ -183,7 +192,6 @@ func newOAuthEnv(t *testing.T, grant string) *oauthEnv {
 	if _, err := admin.PutSettings(context.Background(), "shop", client.Settings{"default": {"clientId": clientID, "clientSecret": clientSecret}}); err != nil {
 		t.Fatal(err)
 	}
-	return &oauthEnv{env: env, p: p, clock: clock, admin: admin}
 }
 
 // connect runs the whole authorization code dance.

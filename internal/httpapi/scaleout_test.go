@@ -214,14 +214,7 @@ func TestTwoInstancesOneRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.admin = client.New(one.URL, org.AdminKey, nil)
-	apitest.Register(t, e.admin, `{"app":"shop","version":"1.0.0","title":"Shop",
-		"auth":{"type":"oauth2","grantType":"authorization_code","authorizationUrl":"`+p.srv.URL+`/authorize","tokenUrl":"`+p.srv.URL+`/token",
-			"scopes":["orders.read","orders.write"],"clientId":{"key":"shop.default.clientId"},"clientSecret":{"key":"shop.default.clientSecret"},
-			"extraAuthorizeParams":{"prompt":"consent"}},
-		"commands":[{"name":"orders","url":"`+p.srv.URL+`/api/orders","httpMethod":"get","appAccountName":"default"}]}`)
-	if _, err := e.admin.PutSettings(ctx, "shop", client.Settings{"default": {"clientId": clientID, "clientSecret": clientSecret}}); err != nil {
-		t.Fatal(err)
-	}
+	registerOAuthApp(t, e.admin, p, "authorization_code")
 	e.connect(t, "default")
 	admin2 := client.New(two.URL, org.AdminKey, nil)
 	eventually(t, "the account on instance two", func() error { _, err := e.run(t, admin2); return err })
