@@ -292,22 +292,12 @@ func TestOAuthAuthorizationCode(t *testing.T) {
 	// Expiry: one refresh however many runs find the token expired, and
 	// the rotated refresh token is the one used next.
 	e.clock.Advance(2 * time.Minute)
-	var wg sync.WaitGroup
-	errs := make(chan error, 50)
-	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if res, err := e.run(t, agent); err != nil || res.Status != 200 {
-				errs <- fmt.Errorf("%v %v", res, err)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	concurrently(t, 50, func(int) error {
+		if res, err := e.run(t, agent); err != nil || res.Status != 200 {
+			return fmt.Errorf("%v %v", res, err)
+		}
+		return nil
+	})
 	if n := e.p.refreshes.Load(); n != 1 {
 		t.Fatalf("refreshes for 50 concurrent runs = %d, want 1", n)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -137,26 +136,14 @@ func TestTwoInstances(t *testing.T) {
 	// One live call across both instances for 20 concurrent misses.
 	up.set("slow")
 	before = up.calls.Load()
-	var wg sync.WaitGroup
-	errs := make(chan error, 20)
-	for i := 0; i < 20; i++ {
+	concurrently(t, 20, func(i int) error {
 		c := admin1
 		if i%2 == 1 {
 			c = admin2
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := run(c, "hot"); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+		_, err := run(c, "hot")
+		return err
+	})
 	if n := up.calls.Load() - before; n != 1 {
 		t.Fatalf("upstream calls for 20 concurrent misses on two instances = %d, want 1", n)
 	}
@@ -221,26 +208,16 @@ func TestTwoInstancesOneRefresh(t *testing.T) {
 
 	clock.Advance(5 * time.Minute) // both instances now hold an expired token
 	before := p.refreshes.Load()
-	var wg sync.WaitGroup
-	errs := make(chan error, 50)
-	for i := 0; i < 50; i++ {
+	concurrently(t, 50, func(i int) error {
 		c := e.admin
 		if i%2 == 1 {
 			c = admin2
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if res, err := e.run(t, c); err != nil || res.Status != 200 {
-				errs <- fmt.Errorf("%v %v", res, err)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+		if res, err := e.run(t, c); err != nil || res.Status != 200 {
+			return fmt.Errorf("%v %v", res, err)
+		}
+		return nil
+	})
 	if n := p.refreshes.Load() - before; n != 1 {
 		t.Fatalf("refreshes for 50 runs on two instances = %d, want 1", n)
 	}
