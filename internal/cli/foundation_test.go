@@ -507,15 +507,16 @@ func TestOperations(t *testing.T) {
 	if strings.Contains(m, "acme") {
 		t.Error("metrics mention the org")
 	}
-	// Problems are RFC 9457 documents.
-	req, _ := http.NewRequest("GET", s.URL+"/v1/nowhere", nil)
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" || resp.Header.Get("X-Request-Id") == "" {
-		t.Errorf("unknown route: %d %q id %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("X-Request-Id"))
+	// Problems are RFC 9457 documents, unknown routes included.
+	for _, path := range []string{"/v1/nowhere", "/v1/apps/my_app/nothing"} {
+		resp, err = http.Get(s.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" || resp.Header.Get("X-Request-Id") == "" {
+			t.Errorf("%s: %d %q id %q", path, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("X-Request-Id"))
+		}
 	}
 	// One log line per request, with its id, and never a key.
 	logs := s.logsAfter(t, `"path":"/v1/nowhere"`)

@@ -130,7 +130,7 @@ func (s *Server) addRoutes() {
 			r.Pattern = "GET /v1/apps/{app}/accounts"
 			getAccounts.ServeHTTP(w, r)
 		default:
-			http.NotFound(w, r)
+			fail(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; GET /openapi.json lists every route", r.Method, r.URL.Path))
 		}
 	}))
 
