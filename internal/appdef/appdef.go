@@ -111,15 +111,14 @@ type Action struct {
 	AppAccountName string
 	// Input is the whole inputTemplate; URI is its uri, compiled apart so
 	// that its origin is known.
-	Input          *tmpl.JSONTemplate
-	URI            *tmpl.Template
-	Origin         Origin
-	Output         *tmpl.JSONTemplate // nil without an outputTemplate
-	InputSchema    *schema.Schema
-	OutputSchema   *schema.Schema
-	SampleOutput   any
-	Definition     *jsonv.Object
-	HasOutputTempl bool
+	Input        *tmpl.JSONTemplate
+	URI          *tmpl.Template
+	Origin       Origin
+	Output       *tmpl.JSONTemplate // nil without an outputTemplate
+	InputSchema  *schema.Schema
+	OutputSchema *schema.Schema
+	SampleOutput any
+	Definition   *jsonv.Object
 }
 
 // Auth is a declared OAuth 2.0 client.
@@ -416,6 +415,10 @@ func (c *compiler) top(root *jsonv.Object) {
 
 var settingNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
+// ValidName reports whether s is a valid setting category, setting name or
+// app account name: 1 to 128 of letters, digits, '_' and '-'.
+func ValidName(s string) bool { return settingNamePattern.MatchString(s) }
+
 func (c *compiler) settings(v any, ptr string) {
 	cats, ok := v.(*jsonv.Object)
 	if !ok {
@@ -456,7 +459,7 @@ func (c *compiler) settings(v any, ptr string) {
 				}
 			}
 			if d, ok := decl.Get("defaultValue"); ok && s.Type != "" && d != nil {
-				if msg := checkSettingValue(s, d); msg != "" {
+				if msg := CheckSettingValue(s, d); msg != "" {
 					c.fail(Pointer(nptr, "defaultValue"), "defaultValue %s", msg)
 				} else {
 					s.Default = d
@@ -470,8 +473,8 @@ func (c *compiler) settings(v any, ptr string) {
 	}
 }
 
-// checkSettingValue returns why v does not fit the setting's type, or "".
-func checkSettingValue(s *Setting, v any) string {
+// CheckSettingValue returns why v does not fit the setting's type, or "".
+func CheckSettingValue(s *Setting, v any) string {
 	switch s.Type {
 	case "number":
 		if _, ok := v.(json.Number); !ok {
@@ -488,9 +491,6 @@ func checkSettingValue(s *Setting, v any) string {
 	}
 	return ""
 }
-
-// CheckSettingValue returns why v does not fit the declared setting, or "".
-func CheckSettingValue(s *Setting, v any) string { return checkSettingValue(s, v) }
 
 func (c *compiler) boolean(obj *jsonv.Object, key, ptr string) bool {
 	v, ok := obj.Get(key)
@@ -786,7 +786,6 @@ func (c *compiler) action(v any, ptr string) {
 	}
 	if ot, ok := obj.Get("outputTemplate"); ok {
 		a.Output = c.jsonTemplate(ot, Pointer(ptr, "outputTemplate"))
-		a.HasOutputTempl = true
 	}
 	if a.Input != nil {
 		c.warnUnsupplied(a, ptr)

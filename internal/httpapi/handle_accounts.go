@@ -99,7 +99,7 @@ var resultPage = template.Must(template.New("page").Parse(`<!doctype html>
 // to the returnUrl given when authorizing.
 func handleOAuthRedirect(m *oauth.Manager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info, returnURL, err := m.Callback(r.Context(), r.PathValue("app"), r.URL.Query())
+		acct, returnURL, err := m.Callback(r.Context(), r.PathValue("app"), r.URL.Query())
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		if err == nil && returnURL != "" {
@@ -110,24 +110,22 @@ func handleOAuthRedirect(m *oauth.Manager) http.Handler {
 			"The account is connected. You can close this window."}
 		status := http.StatusOK
 		if err != nil {
-			info := infoOf(w)
-			info.err = string(switchboard.ErrorCode(err))
+			ri := info(w)
+			ri.err = string(switchboard.ErrorCode(err))
 			page.Title, page.Message = "The account was not connected", detailOf(err)
 			status = switchboard.ErrorCode(err).Status()
 			if switchboard.ErrorCode(err) == switchboard.CodeInternal {
-				page.Message = "An internal error occurred; the server log has the details under request id " + info.id + "."
-				info.log.Error("oauth redirect", "request_id", info.id, "err", err)
+				page.Message = "An internal error occurred; the server log has the details under request id " + ri.id + "."
+				ri.log.Error("oauth redirect", "request_id", ri.id, "err", err)
 			}
-		} else if info != nil {
-			page.Message = "The account " + info.Name + " is connected. You can close this window."
+		} else if acct != nil {
+			page.Message = "The account " + acct.Name + " is connected. You can close this window."
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
 		_ = resultPage.Execute(w, page)
 	})
 }
-
-func infoOf(w http.ResponseWriter) *reqInfo { return info(w) }
 
 func detailOf(err error) string {
 	if e, ok := err.(*switchboard.Error); ok {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	openapi "github.com/swaggest/openapi-go"
 	"github.com/swaggest/openapi-go/openapi31"
@@ -131,13 +130,4 @@ func (s *Server) handleOpenAPI() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, s.openapi)
 	})
-}
-
-// Routes lists "METHOD /path" of every documented operation.
-func (s *Server) Routes() []string {
-	out := make([]string, 0, len(s.routes))
-	for _, rt := range s.routes {
-		out = append(out, strings.TrimSpace(rt.method+" "+rt.path))
-	}
-	return out
 }

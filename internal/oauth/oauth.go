@@ -158,24 +158,12 @@ type Authorized struct {
 	Account *AccountInfo
 }
 
-var accountNamePattern = func(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
 // Authorize starts connecting an account: with authorization_code it
 // returns the provider's URL carrying a random single-use state bound to
 // the org, app and account, and a PKCE S256 challenge; with
 // client_credentials it fetches the token at once.
 func (m *Manager) Authorize(ctx context.Context, p *switchboard.Principal, appName, name, returnURL string) (*Authorized, error) {
-	if !accountNamePattern(name) {
+	if !appdef.ValidName(name) {
 		return nil, switchboard.Errorf(switchboard.CodeInvalidInput, "an account name is 1 to 128 of letters, digits, '_' and '-'; got %q", name)
 	}
 	if returnURL != "" && !m.returnAllowed(returnURL) {

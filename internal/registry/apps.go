@@ -6,7 +6,6 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/appdef"
-	"github.com/switchboardhq/switchboard/internal/jsonv"
 )
 
 // Registered is the outcome of a registration.
@@ -228,9 +227,4 @@ func (r *Registry) definitionFor(ctx context.Context, p *switchboard.Principal, 
 		return in.App, nil
 	}
 	return r.compiled(v)
-}
-
-// Definition returns the canonical definition of a version as a JSON value.
-func Definition(v switchboard.AppVersion) (any, error) {
-	return jsonv.Decode(v.Definition)
 }

@@ -136,8 +136,8 @@ func (r *Runner) prepareCommand(ctx context.Context, cmd *appdef.Command, inst *
 	}
 	if err != nil {
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput,
-			Detail:   "the args would send the request somewhere the command's URL does not aim: " + originMessage(err),
-			Problems: []switchboard.Problem{{Location: "/args", Message: originMessage(err)}}}
+			Detail:   "the args would send the request somewhere the command's URL does not aim: " + err.Error(),
+			Problems: []switchboard.Problem{{Location: "/args", Message: err.Error()}}}
 	}
 	c.url, c.rawURL = u, rendered
 
@@ -186,8 +186,6 @@ func (r *Runner) prepareCommand(ctx context.Context, cmd *appdef.Command, inst *
 	}
 	return c, nil
 }
-
-func originMessage(err error) string { return err.Error() }
 
 // render renders a template sent with a run. A problem has no location:
 // the caller knows it.
