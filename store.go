@@ -5,19 +5,28 @@ import (
 	"time"
 )
 
-// Store is the durable state of the platform. Every method that reads or
-// writes an org's data takes the org id and never returns another org's rows.
-// Methods return *Error values with CodeNotFound when a record does not exist
-// and CodeConflict when a write collides with an existing record; any other
-// error is an internal one. Every write also appends a Change in the same
+// The store's ports, one per concern. Every method that reads or writes an
+// org's data takes the org id and never returns another org's rows. Methods
+// return *Error values with CodeNotFound when a record does not exist and
+// CodeConflict when a write collides with an existing record; any other error
+// is an internal one. Every write also appends a Change in the same
 // transaction, so that every instance can refresh what it holds in memory.
-type Store interface {
+//
+// Each consumer takes only the ports it uses (the runner an AuditStore, oauth
+// an AccountStore), so that a fake for its tests is small and a new feature
+// names exactly the state it touches.
+
+// OrgStore keeps orgs.
+type OrgStore interface {
 	// CreateOrg creates an org together with its first admin key.
 	// Conflict: the org id is taken.
 	CreateOrg(ctx context.Context, org Org, admin Key) error
 	// Org returns an org. Not found: no such org.
 	Org(ctx context.Context, id string) (Org, error)
+}
 
+// KeyStore keeps API keys (their hashes).
+type KeyStore interface {
 	// CreateKey stores a new key of key.OrgID.
 	CreateKey(ctx context.Context, key Key) error
 	// Keys lists an org's keys, oldest first.
@@ -26,7 +35,10 @@ type Store interface {
 	AllKeys(ctx context.Context) ([]Key, error)
 	// DeleteKey revokes a key. Not found: no such key in that org.
 	DeleteKey(ctx context.Context, orgID, id string) error
+}
 
+// AppStore keeps app versions and each org's installs.
+type AppStore interface {
 	// CreateAppVersion stores a new version of an app (creating the app on
 	// its first version) and, when install is set, installs that version for
 	// the app's org. Conflict: the version exists, or the app id belongs to
@@ -49,12 +61,18 @@ type Store interface {
 	DeleteInstall(ctx context.Context, orgID, appID string) error
 	// Installs lists the apps installed for an org.
 	Installs(ctx context.Context, orgID string) ([]Install, error)
+}
 
+// SettingStore keeps each org's setting values of each app (secrets sealed).
+type SettingStore interface {
 	// PutSettings writes setting values of one app for one org, all or none.
 	PutSettings(ctx context.Context, orgID, appID string, values []SettingValue) error
 	// Settings returns every stored setting value of one app for one org.
 	Settings(ctx context.Context, orgID, appID string) ([]SettingValue, error)
+}
 
+// AccountStore keeps OAuth 2.0 app accounts and pending authorizations.
+type AccountStore interface {
 	// PutAccount creates or replaces an app account.
 	PutAccount(ctx context.Context, a Account) error
 	// Account returns an app account. Not found.
@@ -73,19 +91,58 @@ type Store interface {
 	// TakeOAuthState returns a pending authorization and deletes it, so
 	// that a state is used once. Not found.
 	TakeOAuthState(ctx context.Context, hash string) (OAuthState, error)
+}
 
+// AuditStore keeps the audit log.
+type AuditStore interface {
 	// AppendAudit stores audit entries in one transaction: when it returns
 	// nil, all of them are durable.
 	AppendAudit(ctx context.Context, entries []AuditEntry) error
 	// AuditEntries lists an org's audit entries newest first, with the cursor
 	// of the next page ("" on the last page). Invalid input: a bad cursor.
 	AuditEntries(ctx context.Context, orgID string, f AuditFilter) ([]AuditEntry, string, error)
+}
 
+// ChangeFeed is the store's log of writes, which every instance follows to
+// refresh what it holds in memory.
+type ChangeFeed interface {
 	// Changes lists changes after seq, oldest first, at most limit.
 	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
 	// LastChange returns the sequence number of the newest change (0 when
 	// there is none).
 	LastChange(ctx context.Context) (int64, error)
+	// Listen calls notify whenever a change may have been committed by any
+	// instance, until ctx ends or the store is closed. A store without
+	// notifications (SQLite, one instance) returns at once: its followers
+	// poll the feed and are told of local writes directly.
+	Listen(ctx context.Context, notify func())
+}
+
+// Maintenance is the work that keeps a store small and its secrets sealed
+// with the current key.
+type Maintenance interface {
+	// PruneChanges drops change-feed entries committed before t.
+	PruneChanges(ctx context.Context, before time.Time) error
+	// PruneOAuthStates drops pending authorizations that expired before t.
+	PruneOAuthStates(ctx context.Context, before time.Time) error
+	// Reseal passes every sealed value (secret settings, account tokens)
+	// with its additional data to fn, which opens it with whichever key
+	// sealed it and seals it with the current one, and writes back each
+	// value fn changed, on its own and only if no one wrote it meanwhile, so
+	// that the server may keep running. It returns how many it rewrote.
+	Reseal(ctx context.Context, fn func(ciphertext, aad []byte) ([]byte, bool, error)) (int, error)
+}
+
+// Store is the durable state of the platform: every port, on one database.
+type Store interface {
+	OrgStore
+	KeyStore
+	AppStore
+	SettingStore
+	AccountStore
+	AuditStore
+	ChangeFeed
+	Maintenance
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error

@@ -1,7 +1,8 @@
-// Package apitest starts a whole Switchboard in the test's process (store,
-// registry, runner, HTTP API on an httptest server) with knobs that tests
-// need and the command line does not offer: a clock, host remapping to local
-// upstreams, trusted test CAs. Like net/http/httptest, it is for tests only.
+// Package apitest starts a whole Switchboard in the test's process, built by
+// internal/server exactly as serve builds it, with knobs that tests need and
+// the command line does not offer: a clock, host remapping to local
+// upstreams, trusted test CAs, a given store or cache. Like net/http/httptest,
+// it is for tests only.
 package apitest
 
 import (
@@ -9,8 +10,9 @@ import (
 	"context"
 	"crypto/x509"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -19,14 +21,11 @@ import (
 	"github.com/switchboardhq/switchboard"
 
 	"github.com/switchboardhq/switchboard/client"
-	"github.com/switchboardhq/switchboard/internal/cache"
-	"github.com/switchboardhq/switchboard/internal/httpapi"
-	"github.com/switchboardhq/switchboard/internal/oauth"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
 	"github.com/switchboardhq/switchboard/internal/secretbox"
-	"github.com/switchboardhq/switchboard/internal/sqlite"
+	"github.com/switchboardhq/switchboard/internal/server"
 )
 
 // OperatorKey is the operator key of every test server.
@@ -57,9 +56,13 @@ type Env struct {
 	Registry *registry.Registry
 	Runner   *runner.Runner
 	Logs     *Buffer
-	Server   *httptest.Server
-	Metrics  *prometheus.Registry
-	// Dir holds the SQLite database (when the test gave no Store).
+	// Handler is the HTTP API, for benchmarks that skip the network.
+	Handler http.Handler
+	Metrics *prometheus.Registry
+	// Instance is the whole instance, as serve builds it.
+	Instance *server.Instance
+	// Dir is the data directory (it holds the SQLite database when the test
+	// gave no Store).
 	Dir string
 }
 
@@ -82,69 +85,53 @@ func (b *Buffer) String() string {
 	return b.buf.String()
 }
 
-// New starts a server; it stops when the test ends.
+// New starts a server with the production wiring (internal/server) on a
+// port of 127.0.0.1; it stops when the test ends.
 func New(t testing.TB, opts Options) *Env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	store := opts.Store
 	dir := t.TempDir()
-	if store == nil {
-		s, err := sqlite.Open(ctx, filepath.Join(dir, "switchboard.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		store = s
-	}
 	key := opts.SecretKey
 	if key == nil {
 		key = bytes.Repeat([]byte{7}, secretbox.KeySize)
 	}
-	box, err := secretbox.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &Buffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	reg := registry.New(registry.Config{Store: store, Box: box, Log: log, OperatorKey: OperatorKey, Now: opts.Now})
-	out := outbound.New(opts.Outbound)
-	// The server's URL is known once it listens; the redirect URI only
-	// needs it when an authorization starts.
-	hs := httptest.NewUnstartedServer(nil)
-	accounts := oauth.New(oauth.Config{Registry: reg, Store: store, Box: box, Outbound: out, Log: log, Now: opts.Now,
-		PublicURL: "http://" + hs.Listener.Addr().String(), ReturnURLs: opts.ReturnURLs})
-	if err := reg.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// On PostgreSQL, follow the change feed's notifications as serve does.
-	if l, ok := store.(interface {
-		Listen(context.Context, func())
-	}); ok {
-		go l.Listen(ctx, reg.Notify)
-	}
-	promReg := prometheus.NewRegistry()
-	c := opts.Cache
-	if c == nil {
-		mem := cache.New(64<<20, opts.Now)
-		mem.RegisterMetrics(promReg)
-		c = mem
-	}
-	run := runner.New(runner.Config{Registry: reg, Store: store, Outbound: out, Log: log, Now: opts.Now,
-		Cache: c, Metrics: runner.NewMetrics(promReg), Accounts: accounts})
-	srv, err := httpapi.NewServer(httpapi.Config{Registry: reg, Runner: run, OAuth: accounts, Log: log, Metrics: promReg})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs.Config.Handler = srv
-	hs.Start()
-	t.Cleanup(func() {
-		hs.Close()
-		run.Close()
+	out := opts.Outbound
+	in, err := server.New(ctx, server.Config{
+		Data:            dir,
+		CacheBytes:      64 << 20,
+		ShutdownTimeout: 5 * time.Second,
+		OperatorKey:     OperatorKey,
+		OAuthReturnURLs: opts.ReturnURLs,
+		Listener:        ln,
+		Store:           opts.Store,
+		Cache:           opts.Cache,
+		SecretKeys:      [][]byte{key},
+		Outbound:        &out,
+		Now:             opts.Now,
+		Log:             slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
 		cancel()
-		if opts.Store == nil {
-			store.Close()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+		if err := in.Close(); err != nil {
+			t.Errorf("close: %v", err)
 		}
 	})
-	return &Env{URL: hs.URL, Operator: client.New(hs.URL, OperatorKey, nil), Store: store, Registry: reg, Runner: run, Logs: logs, Server: hs, Metrics: promReg, Dir: dir}
+	return &Env{URL: in.URL, Operator: client.New(in.URL, OperatorKey, nil), Store: in.Store, Registry: in.Registry, Runner: in.Runner,
+		Logs: logs, Handler: in.Handler, Metrics: in.Metrics, Instance: in, Dir: dir}
 }
 
 // Org creates an org and returns a client with its admin key.

@@ -221,7 +221,7 @@ func TestSecretsRotate(t *testing.T) {
 	newKey := strings.Repeat("22", 32)
 	data := t.TempDir()
 	env := map[string]string{"SWITCHBOARD_OPERATOR_KEY": testOperatorKey, "SWITCHBOARD_SECRET_KEY": oldKey}
-	start := func(env map[string]string) (*server, func()) {
+	start := func(env map[string]string) (*served, func()) {
 		s := mustServeData(t, data, env)
 		return s, s.stop
 	}

@@ -20,8 +20,8 @@ import (
 
 const testOperatorKey = "op-test-key-0123456789abcdef0123456789"
 
-// server is a switchboard serve started through Run on port 0.
-type server struct {
+// served is a switchboard serve started through Run on port 0.
+type served struct {
 	URL  string
 	Data string
 	logs *syncBuffer
@@ -48,13 +48,13 @@ func (b *syncBuffer) String() string {
 
 // mustServe starts a server and waits until /healthz answers. env adds to
 // the environment; args add to "serve".
-func mustServe(t *testing.T, env map[string]string, args ...string) *server {
+func mustServe(t *testing.T, env map[string]string, args ...string) *served {
 	t.Helper()
 	return mustServeData(t, filepath.Join(t.TempDir(), "data"), env, args...)
 }
 
 // mustServeData is mustServe on a given data directory.
-func mustServeData(t *testing.T, data string, env map[string]string, args ...string) *server {
+func mustServeData(t *testing.T, data string, env map[string]string, args ...string) *served {
 	t.Helper()
 	vars := map[string]string{"SWITCHBOARD_OPERATOR_KEY": testOperatorKey}
 	for k, v := range env {
@@ -106,7 +106,7 @@ func mustServeData(t *testing.T, data string, env map[string]string, args ...str
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s := &server{URL: base, Data: data, logs: logs, op: client.New(base, testOperatorKey, nil)}
+	s := &served{URL: base, Data: data, logs: logs, op: client.New(base, testOperatorKey, nil)}
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {
@@ -124,7 +124,7 @@ func mustServeData(t *testing.T, data string, env map[string]string, args ...str
 
 // logsAfter returns the server's log once it contains want: logs are
 // written in batches.
-func (s *server) logsAfter(t *testing.T, want string) string {
+func (s *served) logsAfter(t *testing.T, want string) string {
 	t.Helper()
 	for i := 0; i < 100; i++ {
 		if l := s.logs.String(); strings.Contains(l, want) {
@@ -137,7 +137,7 @@ func (s *server) logsAfter(t *testing.T, want string) string {
 }
 
 // mustOrg creates an org and returns a client with its admin key.
-func (s *server) mustOrg(t *testing.T, id string) *client.Client {
+func (s *served) mustOrg(t *testing.T, id string) *client.Client {
 	t.Helper()
 	org, err := s.op.CreateOrg(context.Background(), id, "")
 	if err != nil {

@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/switchboardhq/switchboard/internal/server"
 )
 
 // secretsCommand re-encrypts secrets at rest with the current secret key.
@@ -30,21 +30,17 @@ It talks to the database directly; the servers may keep running.`,
 				return err
 			}
 			cfg.SecretKey = e.getenv("SWITCHBOARD_SECRET_KEY")
-			log := newLogger(&Config{LogFormat: "text", LogLevel: "warn"}, e.stderr)
-			box, err := openBox(cfg, log)
+			log := server.NewLogger(&Config{LogFormat: "text", LogLevel: "warn"}, e.stderr)
+			box, err := server.OpenBox(cfg, log)
 			if err != nil {
 				return err
 			}
-			store, _, err := openStore(cmd.Context(), cfg, log)
+			store, err := server.OpenStore(cmd.Context(), cfg, log)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			resealer, ok := store.(resealer)
-			if !ok {
-				return fmt.Errorf("this store cannot re-encrypt")
-			}
-			n, err := resealer.Reseal(cmd.Context(), func(ct, aad []byte) ([]byte, bool, error) {
+			n, err := store.Reseal(cmd.Context(), func(ct, aad []byte) ([]byte, bool, error) {
 				if !box.NeedsRotation(ct) {
 					return nil, false, nil
 				}
@@ -62,9 +58,4 @@ It talks to the database directly; the servers may keep running.`,
 	rotate.Flags().StringVar(&cfg.DatabaseURL, "database-url", "", "a postgres:// URL (scale-out)")
 	cmd.AddCommand(rotate)
 	return cmd
-}
-
-// resealer is a store that can rewrite its ciphertexts (sqlstore.Store).
-type resealer interface {
-	Reseal(ctx context.Context, fn func(ct, aad []byte) ([]byte, bool, error)) (int, error)
 }

@@ -43,7 +43,7 @@ func benchEnv(b *testing.B, audit bool, cacheSeconds int) (http.Handler, string)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return env.Server.Config.Handler, k.Key
+	return env.Handler, k.Key
 }
 
 // BenchmarkCommandRun is a whole run through the HTTP handler: auth, name

@@ -35,7 +35,7 @@ import (
 // Config holds a Manager's dependencies.
 type Config struct {
 	Registry *registry.Registry
-	Store    switchboard.Store
+	Store    switchboard.AccountStore
 	Box      *secretbox.Box
 	Outbound *outbound.Client
 	Log      *slog.Logger

@@ -26,9 +26,22 @@ import (
 	"github.com/switchboardhq/switchboard/internal/secretbox"
 )
 
+// Store is what the registry keeps in the database: orgs, keys, apps and
+// installs, settings, the change feed it follows, and the audit log it lists.
+type Store interface {
+	switchboard.OrgStore
+	switchboard.KeyStore
+	switchboard.AppStore
+	switchboard.SettingStore
+	switchboard.AuditStore
+	switchboard.ChangeFeed
+	// Ping checks that the store answers.
+	Ping(ctx context.Context) error
+}
+
 // Config configures a Registry.
 type Config struct {
-	Store switchboard.Store
+	Store Store
 	Box   *secretbox.Box
 	Log   *slog.Logger
 	// OperatorKey is the operator's API key ("" disables the operator).
@@ -41,7 +54,7 @@ type Config struct {
 
 // Registry is safe for concurrent use.
 type Registry struct {
-	store    switchboard.Store
+	store    Store
 	box      *secretbox.Box
 	log      *slog.Logger
 	now      func() time.Time
@@ -92,8 +105,20 @@ func New(cfg Config) *Registry {
 	return r
 }
 
-// Start loads every key and follows the change feed until ctx ends.
+// Start loads every key and follows the change feed until ctx ends: Load,
+// then Follow on a goroutine of its own. The server calls the two itself, so
+// that its errgroup owns the loop.
 func (r *Registry) Start(ctx context.Context) error {
+	if err := r.Load(ctx); err != nil {
+		return err
+	}
+	go r.Follow(ctx)
+	return nil
+}
+
+// Load reads every key and the change feed's position. Call it once, before
+// serving.
+func (r *Registry) Load(ctx context.Context) error {
 	seq, err := r.store.LastChange(ctx)
 	if err != nil {
 		return fmt.Errorf("read change feed: %w", err)
@@ -103,7 +128,6 @@ func (r *Registry) Start(ctx context.Context) error {
 	}
 	r.lastSeq.Store(seq)
 	r.lastPoll.Store(r.now().UnixNano())
-	go r.follow(ctx)
 	return nil
 }
 
@@ -122,7 +146,9 @@ func (r *Registry) Notify() {
 	}
 }
 
-func (r *Registry) follow(ctx context.Context) {
+// Follow reads the change feed every poll interval, and at once when Notify
+// is called, until ctx ends.
+func (r *Registry) Follow(ctx context.Context) {
 	t := time.NewTicker(r.poll)
 	defer t.Stop()
 	for {

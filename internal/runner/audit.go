@@ -16,7 +16,7 @@ import (
 // one, so that many concurrent runs share one commit (one fsync) instead of
 // queueing for one each.
 type auditWriter struct {
-	store switchboard.Store
+	store switchboard.AuditStore
 
 	mu      sync.Mutex
 	pending []switchboard.AuditEntry
@@ -46,7 +46,7 @@ type auditBatch struct {
 // maxAuditBatch bounds one transaction.
 const maxAuditBatch = 512
 
-func newAuditWriter(store switchboard.Store) *auditWriter {
+func newAuditWriter(store switchboard.AuditStore) *auditWriter {
 	w := &auditWriter{store: store, batch: &auditBatch{done: make(chan struct{})},
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go w.loop()

@@ -24,7 +24,8 @@ import (
 // Config holds a Runner's dependencies.
 type Config struct {
 	Registry *registry.Registry
-	Store    switchboard.Store
+	// Store is where the audit log is written.
+	Store    switchboard.AuditStore
 	Outbound *outbound.Client
 	Log      *slog.Logger
 	Now      func() time.Time
@@ -58,7 +59,7 @@ type Runner struct {
 	now   func() time.Time
 	tmpls *tmpl.Cache
 	audit *auditWriter
-	store switchboard.Store
+	store switchboard.AuditStore
 
 	cache    switchboard.Cache
 	metrics  *Metrics
