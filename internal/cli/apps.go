@@ -14,7 +14,20 @@ import (
 
 func appsCommand(e *env, cc *clientConfig) *cobra.Command {
 	cmd := &cobra.Command{Use: "apps", Short: "Validate, register, list and install app definitions"}
+	cmd.AddCommand(
+		appsValidateCommand(e),
+		appsRegisterCommand(e, cc),
+		appsListCommand(e, cc),
+		appsGetCommand(e, cc),
+		appsInstallCommand(e, cc),
+		appsUninstallCommand(e, cc),
+	)
+	return cmd
+}
 
+// appsValidateCommand needs no client: it runs the server's validator
+// offline.
+func appsValidateCommand(e *env) *cobra.Command {
 	var org string
 	validate := &cobra.Command{
 		Use:   "validate FILE",
@@ -48,7 +61,10 @@ func appsCommand(e *env, cc *clientConfig) *cobra.Command {
 		},
 	}
 	validate.Flags().StringVar(&org, "org", "", "validate as a private app of this org (namespacing its names); public when empty")
+	return validate
+}
 
+func appsRegisterCommand(e *env, cc *clientConfig) *cobra.Command {
 	var public bool
 	register := &cobra.Command{
 		Use:   "register FILE",
@@ -75,8 +91,11 @@ func appsCommand(e *env, cc *clientConfig) *cobra.Command {
 		},
 	}
 	register.Flags().BoolVar(&public, "public", false, "register a public app (needs the operator key)")
+	return register
+}
 
-	list := &cobra.Command{
+func appsListCommand(e *env, cc *clientConfig) *cobra.Command {
+	return &cobra.Command{
 		Use:   "list",
 		Short: "List the apps you can see",
 		Args:  cobra.NoArgs,
@@ -93,7 +112,9 @@ func appsCommand(e *env, cc *clientConfig) *cobra.Command {
 			return tw.Flush()
 		},
 	}
+}
 
+func appsGetCommand(e *env, cc *clientConfig) *cobra.Command {
 	var version string
 	get := &cobra.Command{
 		Use:   "get APP",
@@ -116,23 +137,29 @@ func appsCommand(e *env, cc *clientConfig) *cobra.Command {
 		},
 	}
 	get.Flags().StringVar(&version, "version", "", "a version other than the latest")
+	return get
+}
 
-	var installVersion string
+func appsInstallCommand(e *env, cc *clientConfig) *cobra.Command {
+	var version string
 	install := &cobra.Command{
 		Use:   "install APP",
 		Short: "Install an app for your org",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cc.client(e).Install(cmd.Context(), args[0], installVersion); err != nil {
+			if err := cc.client(e).Install(cmd.Context(), args[0], version); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stderr, "installed %s\n", args[0])
 			return nil
 		},
 	}
-	install.Flags().StringVar(&installVersion, "version", "", "the version to install (default: the latest)")
+	install.Flags().StringVar(&version, "version", "", "the version to install (default: the latest)")
+	return install
+}
 
-	uninstall := &cobra.Command{
+func appsUninstallCommand(e *env, cc *clientConfig) *cobra.Command {
+	return &cobra.Command{
 		Use:   "uninstall APP",
 		Short: "Uninstall an app",
 		Args:  cobra.ExactArgs(1),
@@ -144,9 +171,6 @@ func appsCommand(e *env, cc *clientConfig) *cobra.Command {
 			return nil
 		},
 	}
-
-	cmd.AddCommand(validate, register, list, get, install, uninstall)
-	return cmd
 }
 
 // where formats a problem's place as FILE:LINE:COLUMN POINTER.
