@@ -32,9 +32,6 @@ type Store struct {
 	w, r    *sql.DB
 	dialect Dialect
 	now     func() time.Time
-	// OnChange, when set, is called after a write's transaction commits, so
-	// that the writing instance refreshes at once without polling.
-	OnChange func()
 }
 
 // New returns a Store on the given connection pools.
@@ -69,7 +66,7 @@ func (s *Store) translate(err error, what string) error {
 	return switchboard.Internal(fmt.Errorf("%s: %w", what, err))
 }
 
-// tx runs fn in a write transaction, then tells OnChange.
+// tx runs fn in a write transaction.
 func (s *Store) tx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -79,13 +76,7 @@ func (s *Store) tx(ctx context.Context, what string, fn func(*sql.Tx) error) err
 		_ = tx.Rollback()
 		return s.translate(err, what)
 	}
-	if err := tx.Commit(); err != nil {
-		return s.translate(err, what)
-	}
-	if s.OnChange != nil {
-		s.OnChange()
-	}
-	return nil
+	return s.translate(tx.Commit(), what)
 }
 
 func (s *Store) change(ctx context.Context, tx *sql.Tx, kind switchboard.ChangeKind, orgID, ref string) error {
