@@ -66,14 +66,19 @@ func (s *Store) translate(err error, what string) error {
 	return switchboard.Internal(fmt.Errorf("%s: %w", what, err))
 }
 
-// tx runs fn in a write transaction.
+// tx runs fn in a write transaction, committing if fn returns nil and rolling
+// back if it returns an error or panics; what names the subject in the
+// translated errors.
 func (s *Store) tx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return s.translate(err, what)
 	}
+	// After Commit this does nothing. Before it (fn failed or panicked) it
+	// hands the connection back: on SQLite that is the only writer, which
+	// an abandoned transaction would hold until ctx ends.
+	defer func() { _ = tx.Rollback() }()
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
 		return s.translate(err, what)
 	}
 	return s.translate(tx.Commit(), what)
