@@ -84,6 +84,22 @@ func (s *Store) tx(ctx context.Context, what string, fn func(*sql.Tx) error) err
 	return s.translate(tx.Commit(), what)
 }
 
+// WriteTx runs fn in a transaction on the writer pool, so that work outside
+// this package (a workflow step's result, say) commits or rolls back together
+// with rows written on the same *sql.Tx by another library, such as River
+// completing a job. fn's error, or a panic, rolls the transaction back; the
+// error comes back translated as the store's own methods translate theirs
+// (a *switchboard.Error passes unchanged). fn must not call the store's write
+// methods: on SQLite the writer pool is one connection, which fn holds.
+func (s *Store) WriteTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return s.tx(ctx, "record", fn)
+}
+
+// DB returns the writer pool, for libraries that take a *sql.DB of their own
+// (River's riversqlite driver) and must share the store's single SQLite
+// writer rather than open a second one that would contend with it.
+func (s *Store) DB() *sql.DB { return s.w }
+
 func (s *Store) change(ctx context.Context, tx *sql.Tx, kind switchboard.ChangeKind, orgID, ref string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO changes (kind, org_id, ref, at) VALUES ($1, $2, $3, $4)`,
 		string(kind), orgID, ref, micros(s.now()))
