@@ -554,3 +554,10 @@ func TestUpdateAccountTakesTurns(t *testing.T) {
 		t.Fatalf("account = %+v, %v", got, err)
 	}
 }
+
+// InTx hands outside code a pgx.Tx on the store's pool (what riverpgxv5's
+// JobCompleteTx takes).
+func TestInTx(t *testing.T) {
+	s := open(t, pgtest.Schema(t))
+	storetest.RunTx(t, s, func(d any) bool { _, ok := d.(pgx.Tx); return ok })
+}

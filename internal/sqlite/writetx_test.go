@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/sqlstore"
+	"github.com/switchboardhq/switchboard/internal/storetest"
 )
 
 // mustOpenScratch opens a store in t.TempDir() with an empty table, scratch,
@@ -139,4 +140,14 @@ func TestWriteTxRollsBackOnPanic(t *testing.T) {
 	if diff := cmp.Diff([]string{"b"}, mustScratchRows(t, s)); diff != "" {
 		t.Errorf("scratch (-want +got):\n%s", diff)
 	}
+}
+
+// InTx hands outside code a *sql.Tx (what riversqlite's JobCompleteTx takes).
+func TestInTx(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "switchboard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.RunTx(t, s, func(d any) bool { _, ok := d.(*sql.Tx); return ok })
 }
