@@ -23,23 +23,36 @@ type OrgState struct {
 	// The runner remembers how names resolved, so that a run parses no
 	// name twice. Only names that resolved are kept, so callers cannot
 	// grow these without bound.
-	commands, actions sync.Map
+	commands, actions sync.Map // name -> Resolution
 	remembered        atomic.Int64
 }
 
 // maxRemembered bounds the resolutions an org's state keeps.
 const maxRemembered = 10000
 
+// Resolution is what a command or action name resolved to: the installed
+// app and one of its commands or actions (the other is nil).
+type Resolution struct {
+	Inst    *Installed
+	Command *appdef.Command
+	Action  *appdef.Action
+}
+
 // Resolved returns what name resolved to before.
-func (s *OrgState) Resolved(name string, action bool) (any, bool) {
+func (s *OrgState) Resolved(name string, action bool) (Resolution, bool) {
+	m := &s.commands
 	if action {
-		return s.actions.Load(name)
+		m = &s.actions
 	}
-	return s.commands.Load(name)
+	v, ok := m.Load(name)
+	if !ok {
+		return Resolution{}, false
+	}
+	return v.(Resolution), true // only Remember stores, and only Resolutions
 }
 
 // Remember records what name resolves to, for as long as this state lives.
-func (s *OrgState) Remember(name string, action bool, v any) {
+func (s *OrgState) Remember(name string, action bool, v Resolution) {
 	if s.remembered.Add(1) > maxRemembered {
 		return
 	}

@@ -123,7 +123,7 @@ func (r *Runner) resolve(ctx context.Context, p *switchboard.Principal, name str
 		return Resolved{}, err
 	}
 	if res, ok := state.Resolved(name, action); ok {
-		return res.(Resolved), nil
+		return Resolved(res), nil
 	}
 	for _, rn := range appdef.ParseRunName(name) {
 		for _, id := range []string{appdef.Namespace(appdef.Bare(rn.App, p.OrgID), p.OrgID), rn.App} {
@@ -134,14 +134,14 @@ func (r *Runner) resolve(ctx context.Context, p *switchboard.Principal, name str
 			if action {
 				if a := inst.App.Action(rn.Local); a != nil {
 					res := Resolved{Inst: inst, Action: a}
-					state.Remember(name, action, res)
+					state.Remember(name, action, registry.Resolution(res))
 					return res, nil
 				}
 				continue
 			}
 			if c := inst.App.Command(rn.Local); c != nil {
 				res := Resolved{Inst: inst, Command: c}
-				state.Remember(name, action, res)
+				state.Remember(name, action, registry.Resolution(res))
 				return res, nil
 			}
 		}
