@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -18,6 +19,26 @@ import (
 var writerPool = sync.Pool{New: func() any { return new(statusWriter) }}
 
 var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// logRequest writes a request's line: to the access log when there is
+// one, else through the logger.
+func (s *Server) logRequest(start time.Time, r *http.Request, route string, status int, d time.Duration, info *reqInfo) {
+	if s.access != nil {
+		s.logAccess(start, r, route, status, d, info)
+		return
+	}
+	var buf [9]slog.Attr
+	attrs := append(buf[:0],
+		slog.String("request_id", info.id), slog.String("method", r.Method), slog.String("route", route),
+		slog.String("path", r.URL.Path), slog.Int("status", status), slog.Float64("ms", float64(d.Microseconds())/1000))
+	if info.principal != nil {
+		attrs = append(attrs, slog.String("org", info.principal.OrgID), slog.String("key_id", info.principal.KeyID))
+	}
+	if info.err != "" {
+		attrs = append(attrs, slog.String("error", info.err))
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
+}
 
 // logAccess writes a request's line: the same members, in the same JSON
 // format, as the slog line it stands for.

@@ -101,22 +101,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d := time.Since(start)
 		route := s.metrics.route(r.Pattern)
 		route.observe(r.Method, rw.status(), d)
-		info := &rw.info
-		if s.access != nil {
-			s.logAccess(start, r, route.name, rw.status(), d, info)
-			return
-		}
-		var buf [9]slog.Attr
-		attrs := append(buf[:0],
-			slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route.name),
-			slog.String("path", r.URL.Path), slog.Int("status", rw.status()), slog.Float64("ms", float64(d.Microseconds())/1000))
-		if info.principal != nil {
-			attrs = append(attrs, slog.String("org", info.principal.OrgID), slog.String("key_id", info.principal.KeyID))
-		}
-		if info.err != "" {
-			attrs = append(attrs, slog.String("error", info.err))
-		}
-		s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
+		s.logRequest(start, r, route.name, rw.status(), d, &rw.info)
 	}()
 	s.mux.ServeHTTP(rw, r)
 }
