@@ -7,24 +7,19 @@ import (
 	"github.com/switchboardhq/switchboard"
 )
 
-// authed is a handler that runs with an authenticated principal.
-type authed func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal)
-
 // auth authenticates the bearer key and checks its role before h runs.
-func (s *Server) auth(roles []switchboard.Role, h authed) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) auth(roles []switchboard.Role, h authedFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		p, err := s.reg.Authenticate(bearer(r))
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		info(w).principal = p
 		if !p.Is(roles...) {
-			fail(w, r, switchboard.Errorf(switchboard.CodeForbidden, "this key's role (%s) may not do this; it needs one of: %s", p.Role, roleList(roles)))
-			return
+			return switchboard.Errorf(switchboard.CodeForbidden, "this key's role (%s) may not do this; it needs one of: %s", p.Role, roleList(roles))
 		}
-		h(w, r, p)
-	})
+		return h(w, r, p)
+	}
 }
 
 func roleList(roles []switchboard.Role) string {

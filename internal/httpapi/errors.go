@@ -98,3 +98,8 @@ func fail(w http.ResponseWriter, r *http.Request, err error) {
 func invalidInput(loc, msg string) error {
 	return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: msg, Problems: []switchboard.Problem{{Location: loc, Message: msg}}}
 }
+
+// noRoute is the error of a request that matches no route.
+func noRoute(r *http.Request) error {
+	return switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; GET /openapi.json lists every route", r.Method, r.URL.Path)
+}

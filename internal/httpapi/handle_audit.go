@@ -45,8 +45,8 @@ type auditListResponse struct {
 	NextCursor string      `json:"nextCursor,omitempty"`
 }
 
-func handleAuditList(reg *registry.Registry, run *runner.Runner) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleAuditList(reg *registry.Registry, run *runner.Runner) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		q := r.URL.Query()
 		f := switchboard.AuditFilter{Cursor: q.Get("cursor"), Limit: 50}
 		var problems []switchboard.Problem
@@ -70,16 +70,14 @@ func handleAuditList(reg *registry.Registry, run *runner.Runner) authed {
 			f.Limit = n
 		}
 		if len(problems) > 0 {
-			fail(w, r, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the audit log query is not valid", Problems: problems})
-			return
+			return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the audit log query is not valid", Problems: problems}
 		}
 		if c := q.Get("command"); c != "" {
 			f.Name = run.CanonicalName(r.Context(), p, c)
 		}
 		entries, next, err := reg.AuditEntries(r.Context(), p, f)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		out := auditListResponse{Items: make([]auditItem, 0, len(entries)), NextCursor: next}
 		for _, e := range entries {
@@ -92,5 +90,6 @@ func handleAuditList(reg *registry.Registry, run *runner.Runner) authed {
 				Cache: e.Cache, Error: e.Error})
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	}
 }

@@ -20,8 +20,8 @@ func (s *Server) handleHealthz() http.Handler {
 	})
 }
 
-func (s *Server) handleReadyz() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleReadyz() handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		err := s.reg.Ready(ctx)
@@ -30,11 +30,11 @@ func (s *Server) handleReadyz() http.Handler {
 		}
 		if err != nil {
 			s.log.Warn("not ready", "err", err)
-			fail(w, r, &switchboard.Error{Code: switchboard.CodeUnavailable, Detail: "the database does not answer", Err: err})
-			return
+			return &switchboard.Error{Code: switchboard.CodeUnavailable, Detail: "the database does not answer", Err: err}
 		}
 		encode(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
+		return nil
+	}
 }
 
 func (s *Server) handleOpenAPI() http.Handler {

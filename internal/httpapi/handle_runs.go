@@ -130,19 +130,18 @@ func writeAnswer(w http.ResponseWriter, a runner.Answer) {
 	_, _ = io.WriteString(w, tail)
 }
 
-func handleCommandRun(run *runner.Runner) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleCommandRun(run *runner.Runner) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		req, err := decodeRunRequest(w, r)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		out, err := run.RunCommand(r.Context(), p, r.PathValue("name"), req)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		writeAnswer(w, out)
+		return nil
 	}
 }
 
@@ -162,12 +161,11 @@ type commandPath struct {
 	Name string `path:"name"`
 }
 
-func handleCommandList(run *runner.Runner) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleCommandList(run *runner.Runner) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		cmds, err := run.Commands(r.Context(), p)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		out := commandListResponse{Items: make([]commandItem, 0, len(cmds))}
 		for _, c := range cmds {
@@ -175,17 +173,18 @@ func handleCommandList(run *runner.Runner) authed {
 			out.Items = append(out.Items, commandItem{Name: c.Command.Name, App: c.Inst.AppID, Version: c.Inst.Version, Definition: def})
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	}
 }
 
-func handleCommandGet(run *runner.Runner) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleCommandGet(run *runner.Runner) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		c, err := run.Command(r.Context(), p, r.PathValue("name"))
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		def, _ := jsonv.Marshal(c.Command.Definition)
 		encode(w, http.StatusOK, commandItem{Name: c.Command.Name, App: c.Inst.AppID, Version: c.Inst.Version, Definition: def})
+		return nil
 	}
 }

@@ -109,7 +109,7 @@ func (s *Server) addRoutes() {
 	// documented (and labelled in logs and metrics) as its own operation.
 	getApp := s.auth(readers, handleAppGet(s.reg))
 	getSettings := s.auth(members, handleSettingsGet(s.reg))
-	var getAccounts http.Handler
+	var getAccounts handlerFunc
 	if s.oauth != nil {
 		getAccounts = s.auth(admin, handleAccountList(s.oauth))
 	}
@@ -117,25 +117,25 @@ func (s *Server) addRoutes() {
 		roles: readers, req: appPath{}, resp: appGetResponse{}, errs: []int{404}})
 	s.doc("GET /v1/apps/{app}/settings", op{id: "getSettings", summary: "Get an app's settings for the org, secrets redacted", tag: "settings",
 		roles: members, req: appPath{}, resp: settingsDoc{}, errs: []int{404}})
-	s.mux.Handle("GET /v1/apps/{app}/{sub}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.mux.Handle("GET /v1/apps/{app}/{sub}", handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		switch app, sub := r.PathValue("app"), r.PathValue("sub"); {
 		case app == "available":
 			r.SetPathValue("app", sub)
 			r.Pattern = "GET /v1/apps/available/{app}"
-			getApp.ServeHTTP(w, r)
+			return getApp(w, r)
 		case sub == "settings":
 			r.Pattern = "GET /v1/apps/{app}/settings"
-			getSettings.ServeHTTP(w, r)
+			return getSettings(w, r)
 		case sub == "accounts" && getAccounts != nil:
 			r.Pattern = "GET /v1/apps/{app}/accounts"
-			getAccounts.ServeHTTP(w, r)
+			return getAccounts(w, r)
 		default:
-			fail(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; GET /openapi.json lists every route", r.Method, r.URL.Path))
+			return noRoute(r)
 		}
 	}))
 
-	s.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fail(w, r, switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; GET /openapi.json lists every route", r.Method, r.URL.Path))
+	s.mux.Handle("/", handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return noRoute(r)
 	}))
 }
 
