@@ -43,12 +43,11 @@ type redirectQuery struct {
 	Error string `query:"error"`
 }
 
-func handleAuthorize(m *oauth.Manager, defaultName bool) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleAuthorize(m *oauth.Manager, defaultName bool) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		var req authorizeDefaultRequest
 		if err := decode(w, r, MaxSmallBytes, &req); err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		name := r.PathValue("name")
 		if defaultName {
@@ -56,35 +55,35 @@ func handleAuthorize(m *oauth.Manager, defaultName bool) authed {
 		}
 		res, err := m.Authorize(r.Context(), p, r.PathValue("app"), name, req.ReturnURL)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		out := authorizeResponse{AuthorizationURL: res.AuthorizationURL, Account: res.Account}
 		if !res.ExpiresAt.IsZero() {
 			out.ExpiresAt = &res.ExpiresAt
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	}
 }
 
-func handleAccountList(m *oauth.Manager) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleAccountList(m *oauth.Manager) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		list, err := m.Accounts(r.Context(), p, r.PathValue("app"))
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, accountListResponse{Items: list})
+		return nil
 	}
 }
 
-func handleAccountDelete(m *oauth.Manager) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleAccountDelete(m *oauth.Manager) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		if err := m.Disconnect(r.Context(), p, r.PathValue("app"), r.PathValue("name")); err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }
 

@@ -40,39 +40,35 @@ func actionItemOf(res runner.Resolved) actionItem {
 	return it
 }
 
-func handleActionRun(run *runner.Runner) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleActionRun(run *runner.Runner) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		v, err := decodeValue(w, r, MaxRunBytes)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		var input any
 		if v != nil {
 			obj, ok := v.(*jsonv.Object)
 			if !ok {
-				fail(w, r, invalidInput("", `the run request must be an object: {"input": {...}}`))
-				return
+				return invalidInput("", `the run request must be an object: {"input": {...}}`)
 			}
 			for _, m := range obj.Members {
 				if m.Key != "input" {
-					fail(w, r, invalidInput("/"+escapePointer(m.Key), m.Key+` is not a member of an action run request (its only member is input)`))
-					return
+					return invalidInput("/"+escapePointer(m.Key), m.Key+` is not a member of an action run request (its only member is input)`)
 				}
 				input = m.Value
 			}
 		}
 		out, err := run.RunAction(r.Context(), p, r.PathValue("name"), input)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		body, err := jsonv.Marshal(jsonvObject("output", out))
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		writeRaw(w, http.StatusOK, body)
+		return nil
 	}
 }
 
@@ -82,28 +78,28 @@ func jsonvObject(key string, v any) *jsonv.Object {
 	return o
 }
 
-func handleActionList(run *runner.Runner) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleActionList(run *runner.Runner) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		acts, err := run.Actions(r.Context(), p)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		out := actionListResponse{Items: make([]actionItem, 0, len(acts))}
 		for _, a := range acts {
 			out.Items = append(out.Items, actionItemOf(a))
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	}
 }
 
-func handleActionGet(run *runner.Runner) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleActionGet(run *runner.Runner) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		a, err := run.Action(r.Context(), p, r.PathValue("name"))
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, actionItemOf(a))
+		return nil
 	}
 }

@@ -79,144 +79,139 @@ func versionResponse(v switchboard.AppVersion, warnings []switchboard.Problem) a
 	return appVersionResponse{App: v.AppID, Version: v.Version, Visibility: v.Visibility, Definition: v.Definition, Warnings: warnings}
 }
 
-func handleAppRegister(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleAppRegister(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		vis := r.URL.Query().Get("visibility")
 		if vis != "" && vis != "public" && vis != "private" {
-			fail(w, r, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "visibility is public or private",
-				Problems: []switchboard.Problem{{Message: "must be public or private", Location: "/visibility"}}})
-			return
+			return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "visibility is public or private",
+				Problems: []switchboard.Problem{{Message: "must be public or private", Location: "/visibility"}}}
 		}
 		data, err := readBody(w, r, MaxDefinitionBytes)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		res, err := reg.Register(r.Context(), p, data, vis == "public")
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		status := http.StatusOK
 		if res.Created {
 			status = http.StatusCreated
 		}
 		encode(w, status, versionResponse(res.Version, res.Warnings))
+		return nil
 	}
 }
 
-func handleAppList(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleAppList(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		apps, err := reg.Apps(r.Context(), p)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		out := appListResponse{Items: make([]appSummary, 0, len(apps))}
 		for _, a := range apps {
 			out.Items = append(out.Items, appSummary{App: a.AppID, Version: a.Version, Title: a.Title, Visibility: a.Visibility})
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	}
 }
 
-func handleAppGet(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleAppGet(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		v, versions, err := reg.App(r.Context(), p, r.PathValue("app"))
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		out := appGetResponse{appVersionResponse: versionResponse(v, nil), Title: v.Title}
 		for _, x := range versions {
 			out.Versions = append(out.Versions, versionItem{Version: x.Version, CreatedAt: x.CreatedAt})
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	}
 }
 
-func handleAppVersionGet(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleAppVersionGet(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		v, err := reg.AppVersion(r.Context(), p, r.PathValue("app"), r.PathValue("version"))
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, versionResponse(v, nil))
+		return nil
 	}
 }
 
-func handleInstall(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleInstall(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		var req installRequest
 		if err := decode(w, r, MaxSmallBytes, &req); err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		in, err := reg.Install(r.Context(), p, r.PathValue("app"), req.Version)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, installResponse{App: in.AppID, Version: in.Version, InstalledAt: in.InstalledAt})
+		return nil
 	}
 }
 
-func handleUninstall(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleUninstall(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		if err := reg.Uninstall(r.Context(), p, r.PathValue("app")); err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }
 
-func handleInstalledList(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleInstalledList(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		apps, err := reg.Installed(r.Context(), p)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		out := installedListResponse{Items: make([]installedItem, 0, len(apps))}
 		for _, a := range apps {
 			out.Items = append(out.Items, installedItem{App: a.AppID, Version: a.Version, Title: a.Title, Visibility: a.Visibility, InstalledAt: a.InstalledAt})
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	}
 }
 
 // settingsDoc documents the settings object: {"<category>": {"<name>": value}}.
 type settingsDoc map[string]map[string]any
 
-func handleSettingsPut(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleSettingsPut(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		body, err := decodeValue(w, r, MaxSmallBytes)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		if err := reg.PutSettings(r.Context(), p, r.PathValue("app"), body); err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		out, err := reg.Settings(r.Context(), p, r.PathValue("app"))
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	}
 }
 
-func handleSettingsGet(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleSettingsGet(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		out, err := reg.Settings(r.Context(), p, r.PathValue("app"))
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	}
 }

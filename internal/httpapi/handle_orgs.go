@@ -19,19 +19,18 @@ type orgCreateResponse struct {
 	AdminKey string `json:"adminKey" description:"The org's first admin key. It is shown only now."`
 }
 
-func handleOrgCreate(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleOrgCreate(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		var req orgCreateRequest
 		if err := decode(w, r, MaxSmallBytes, &req); err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		org, key, err := reg.CreateOrg(r.Context(), req.ID, req.Name)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusCreated, orgCreateResponse{ID: org.ID, Name: org.Name, AdminKey: key})
+		return nil
 	}
 }
 
@@ -62,43 +61,42 @@ type keyPath struct {
 	ID string `path:"id"`
 }
 
-func handleKeyCreate(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleKeyCreate(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		var req keyCreateRequest
 		if err := decode(w, r, MaxSmallBytes, &req); err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		k, key, err := reg.CreateKey(r.Context(), p, req.Name, req.Role)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		encode(w, http.StatusCreated, keyCreateResponse{ID: k.ID, Name: k.Name, Role: k.Role, Key: key})
+		return nil
 	}
 }
 
-func handleKeyList(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleKeyList(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		keys, err := reg.Keys(r.Context(), p)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		out := keyListResponse{Items: make([]keyItem, 0, len(keys))}
 		for _, k := range keys {
 			out.Items = append(out.Items, keyItem{ID: k.ID, Name: k.Name, Role: k.Role, CreatedAt: k.CreatedAt})
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	}
 }
 
-func handleKeyDelete(reg *registry.Registry) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleKeyDelete(reg *registry.Registry) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		if err := reg.DeleteKey(r.Context(), p, r.PathValue("id")); err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }

@@ -6,12 +6,10 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/jsnum"
 	"github.com/switchboardhq/switchboard/internal/jsonv"
-	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
 )
 
@@ -132,23 +130,18 @@ func writeAnswer(w http.ResponseWriter, a runner.Answer) {
 	_, _ = io.WriteString(w, tail)
 }
 
-func invalidInput(loc, msg string) error {
-	return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: msg, Problems: []switchboard.Problem{{Location: loc, Message: msg}}}
-}
-
-func handleCommandRun(run *runner.Runner) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleCommandRun(run *runner.Runner) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		req, err := decodeRunRequest(w, r)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		out, err := run.RunCommand(r.Context(), p, r.PathValue("name"), req)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		writeAnswer(w, out)
+		return nil
 	}
 }
 
@@ -168,12 +161,11 @@ type commandPath struct {
 	Name string `path:"name"`
 }
 
-func handleCommandList(run *runner.Runner) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleCommandList(run *runner.Runner) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		cmds, err := run.Commands(r.Context(), p)
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		out := commandListResponse{Items: make([]commandItem, 0, len(cmds))}
 		for _, c := range cmds {
@@ -181,102 +173,18 @@ func handleCommandList(run *runner.Runner) authed {
 			out.Items = append(out.Items, commandItem{Name: c.Command.Name, App: c.Inst.AppID, Version: c.Inst.Version, Definition: def})
 		}
 		encode(w, http.StatusOK, out)
+		return nil
 	}
 }
 
-func handleCommandGet(run *runner.Runner) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
+func handleCommandGet(run *runner.Runner) authedFunc {
+	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		c, err := run.Command(r.Context(), p, r.PathValue("name"))
 		if err != nil {
-			fail(w, r, err)
-			return
+			return err
 		}
 		def, _ := jsonv.Marshal(c.Command.Definition)
 		encode(w, http.StatusOK, commandItem{Name: c.Command.Name, App: c.Inst.AppID, Version: c.Inst.Version, Definition: def})
-	}
-}
-
-// auditQuery documents the audit log's filters.
-type auditQuery struct {
-	Command string    `query:"command" description:"Only runs of this command (any spelling of its name)"`
-	Since   time.Time `query:"since" description:"RFC 3339; entries at or after"`
-	Until   time.Time `query:"until" description:"RFC 3339; entries before"`
-	Limit   int       `query:"limit" minimum:"1" maximum:"1000" description:"Page size, 50 by default"`
-	Cursor  string    `query:"cursor" description:"The nextCursor of the previous page"`
-}
-
-type auditActor struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-type auditItem struct {
-	ID         string            `json:"id"`
-	Time       time.Time         `json:"time"`
-	Org        string            `json:"org"`
-	Actor      auditActor        `json:"actor"`
-	Kind       string            `json:"kind" enum:"command,action"`
-	Command    string            `json:"command" description:"The command's (or action's) canonical name"`
-	Args       map[string]string `json:"args"`
-	Method     string            `json:"method"`
-	URL        string            `json:"url"`
-	Status     int               `json:"status" description:"The upstream's status; 0 when it did not answer"`
-	DurationMs int64             `json:"durationMs"`
-	Cache      string            `json:"cache"`
-	Error      string            `json:"error" description:"The error code when the run failed"`
-}
-
-type auditListResponse struct {
-	Items      []auditItem `json:"items"`
-	NextCursor string      `json:"nextCursor,omitempty"`
-}
-
-func handleAuditList(reg *registry.Registry, run *runner.Runner) authed {
-	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) {
-		q := r.URL.Query()
-		f := switchboard.AuditFilter{Cursor: q.Get("cursor"), Limit: 50}
-		var problems []switchboard.Problem
-		for _, k := range []string{"since", "until"} {
-			if v := q.Get(k); v != "" {
-				t, err := time.Parse(time.RFC3339Nano, v)
-				if err != nil {
-					problems = append(problems, switchboard.Problem{Location: "/" + k, Message: "must be an RFC 3339 time such as 2026-11-23T10:00:00Z"})
-				} else if k == "since" {
-					f.Since = t
-				} else {
-					f.Until = t
-				}
-			}
-		}
-		if v := q.Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 1000 {
-				problems = append(problems, switchboard.Problem{Location: "/limit", Message: "must be a whole number from 1 to 1000"})
-			}
-			f.Limit = n
-		}
-		if len(problems) > 0 {
-			fail(w, r, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the audit log query is not valid", Problems: problems})
-			return
-		}
-		if c := q.Get("command"); c != "" {
-			f.Name = run.CanonicalName(r.Context(), p, c)
-		}
-		entries, next, err := reg.AuditEntries(r.Context(), p, f)
-		if err != nil {
-			fail(w, r, err)
-			return
-		}
-		out := auditListResponse{Items: make([]auditItem, 0, len(entries)), NextCursor: next}
-		for _, e := range entries {
-			args := e.Args
-			if args == nil {
-				args = map[string]string{}
-			}
-			out.Items = append(out.Items, auditItem{ID: e.ID, Time: e.Time, Org: e.OrgID, Actor: auditActor{ID: e.ActorID, Name: e.ActorName},
-				Kind: e.Kind, Command: e.Name, Args: args, Method: e.Method, URL: e.URL, Status: e.Status, DurationMs: e.DurationMs,
-				Cache: e.Cache, Error: e.Error})
-		}
-		encode(w, http.StatusOK, out)
+		return nil
 	}
 }

@@ -125,9 +125,3 @@ type actionDoc struct {
 	InputSchema         map[string]any           `json:"inputSchema,omitempty"`
 	OutputSchema        map[string]any           `json:"outputSchema,omitempty"`
 }
-
-func (s *Server) handleOpenAPI() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeRaw(w, http.StatusOK, s.openapi)
-	})
-}

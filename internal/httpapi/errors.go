@@ -1,0 +1,105 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/switchboardhq/switchboard"
+)
+
+// problem is an RFC 9457 problem document.
+type problem struct {
+	Type   string                `json:"type"`
+	Title  string                `json:"title"`
+	Status int                   `json:"status"`
+	Detail string                `json:"detail,omitempty"`
+	Code   switchboard.Code      `json:"code"`
+	Errors []switchboard.Problem `json:"errors,omitempty"`
+}
+
+var titles = map[switchboard.Code]string{
+	switchboard.CodeUnauthorized:        "Unauthorized",
+	switchboard.CodeForbidden:           "Forbidden",
+	switchboard.CodeNotFound:            "Not found",
+	switchboard.CodeConflict:            "Conflict",
+	switchboard.CodeInvalidDefinition:   "Invalid app definition",
+	switchboard.CodeInvalidInput:        "Invalid input",
+	switchboard.CodePayloadTooLarge:     "Payload too large",
+	switchboard.CodeRateLimited:         "Too many requests",
+	switchboard.CodeUpstreamUnreachable: "Upstream unreachable",
+	switchboard.CodeUpstreamError:       "Upstream error",
+	switchboard.CodeUpstreamTimeout:     "Upstream timeout",
+	switchboard.CodeAccountDisconnected: "App account disconnected",
+	switchboard.CodeUnavailable:         "Service unavailable",
+	switchboard.CodeInternal:            "Internal error",
+}
+
+// ProblemTypeBase prefixes each problem's type: the errors page documents
+// every code under its own anchor.
+const ProblemTypeBase = "https://github.com/switchboardhq/switchboard/blob/main/docs/errors.md#"
+
+// writeError writes err as a problem document. Anything that is not a
+// *switchboard.Error is a 500 whose cause is logged with the request id and
+// never sent.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *switchboard.Error
+	if !errors.As(err, &e) {
+		e = switchboard.Internal(err)
+	}
+	status := e.Code.Status()
+	if e.Code == switchboard.CodeInternal {
+		i := info(w)
+		i.log.Error("internal error", "request_id", i.id, "route", r.Pattern, "err", err)
+		e = &switchboard.Error{Code: switchboard.CodeInternal,
+			Detail: "an internal error occurred; the server log has the details under request id " + i.id}
+	}
+	p := problem{Type: ProblemTypeBase + string(e.Code), Title: titles[e.Code], Status: status, Detail: e.Detail, Code: e.Code, Errors: e.Problems}
+	if p.Title == "" {
+		p.Title = http.StatusText(status)
+	}
+	var body []byte
+	if len(e.Extra) > 0 {
+		// Extra members (an upstream's status and body) go beside the
+		// standard ones, as RFC 9457 extension members.
+		m := map[string]any{}
+		for k, v := range e.Extra {
+			m[k] = v
+		}
+		b, _ := json.Marshal(p)
+		_ = json.Unmarshal(b, &m)
+		body, _ = jsonMarshal(m)
+	} else {
+		body, _ = jsonMarshal(p)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func jsonMarshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
+	return buf.Bytes(), err
+}
+
+// fail writes err as a problem and notes it for the request's log line.
+func fail(w http.ResponseWriter, r *http.Request, err error) {
+	info(w).err = string(switchboard.ErrorCode(err))
+	writeError(w, r, err)
+}
+
+func invalidInput(loc, msg string) error {
+	return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: msg, Problems: []switchboard.Problem{{Location: loc, Message: msg}}}
+}
+
+// noRoute is the error of a request that matches no route.
+func noRoute(r *http.Request) error {
+	return switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; GET /openapi.json lists every route", r.Method, r.URL.Path)
+}
