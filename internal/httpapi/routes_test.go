@@ -47,7 +47,7 @@ func TestRouteRoles(t *testing.T) {
 	}
 	anonymous := admin.WithKey("")
 
-	table := httpapi.RouteTable(env.Server.Config.Handler.(*httpapi.Server))
+	table := httpapi.RouteTable(env.Handler.(*httpapi.Server))
 	if len(table) == 0 {
 		t.Fatal("the route table is empty")
 	}
