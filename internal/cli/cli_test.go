@@ -28,6 +28,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr
 }
 
 func TestValidateCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte("{\n  \"app\": \"shop\",\n  \"version\": \"1.0.0\",\n  \"title\": \"Shop\",\n  \"commands\": [{\"name\": \"x\", \"url\": \"ftp://x\", \"httpMethod\": \"get\", \"cacheSeconds\": 1}]\n}\n"), 0o644)
@@ -52,6 +53,7 @@ func TestValidateCommand(t *testing.T) {
 }
 
 func TestServeRefusesShortOperatorKey(t *testing.T) {
+	t.Parallel()
 	_, errOut, err := runCLI(t, map[string]string{"SWITCHBOARD_OPERATOR_KEY": "short"}, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir())
 	if err == nil || !strings.Contains(errOut, "shorter than 32") {
 		t.Fatalf("serve with a short operator key = %v, %s", err, errOut)
@@ -65,6 +67,7 @@ func TestServeRefusesShortOperatorKey(t *testing.T) {
 // serve --dev on an empty data directory creates an org and prints a line
 // to paste; the key in it works with the CLI.
 func TestDevFirstRun(t *testing.T) {
+	t.Parallel()
 	s := mustServe(t, map[string]string{"SWITCHBOARD_OPERATOR_KEY": ""}, "--dev")
 	key := strings.TrimSpace(string(readFile(t, filepath.Join(s.Data, "dev-admin.key"))))
 	if !strings.HasPrefix(key, "sbk_") {
@@ -95,6 +98,7 @@ func TestDevFirstRun(t *testing.T) {
 }
 
 func TestCommandsAndAuditCommands(t *testing.T) {
+	t.Parallel()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -138,6 +142,7 @@ func TestCommandsAndAuditCommands(t *testing.T) {
 }
 
 func TestActionsCommands(t *testing.T) {
+	t.Parallel()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -165,6 +170,7 @@ func TestActionsCommands(t *testing.T) {
 }
 
 func TestAccountsConnectCommand(t *testing.T) {
+	t.Parallel()
 	pollInterval = 20 * time.Millisecond
 	prov := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -217,6 +223,7 @@ func TestAccountsConnectCommand(t *testing.T) {
 // with "new,old", and secrets rotate re-encrypts them so that "new" alone
 // opens them.
 func TestSecretsRotate(t *testing.T) {
+	t.Parallel()
 	oldKey := strings.Repeat("11", 32)
 	newKey := strings.Repeat("22", 32)
 	data := t.TempDir()

@@ -32,6 +32,7 @@ const myApp = `{
 // kustomer.app.my_app_123456789abcdefg.refundOrder, and the namespaced
 // spellings are the same registration.
 func TestNamespacingSeed(t *testing.T) {
+	t.Parallel()
 	s := mustServe(t, nil)
 	admin := s.mustOrg(t, "123456789abcdefg")
 	v := mustRegister(t, admin, myApp)
@@ -79,6 +80,7 @@ func TestNamespacingSeed(t *testing.T) {
 // The README walkthrough: register the commands seed's example verbatim,
 // set its secret, read the settings back redacted, list the apps.
 func TestWalkthrough(t *testing.T) {
+	t.Parallel()
 	s := mustServe(t, nil)
 	admin := s.mustOrg(t, "acme")
 	ctx := context.Background()
@@ -136,6 +138,7 @@ func TestWalkthrough(t *testing.T) {
 }
 
 func TestVersions(t *testing.T) {
+	t.Parallel()
 	s := mustServe(t, nil)
 	admin := s.mustOrg(t, "acme")
 	ctx := context.Background()
@@ -191,6 +194,7 @@ func TestVersions(t *testing.T) {
 }
 
 func TestValidationProblems(t *testing.T) {
+	t.Parallel()
 	s := mustServe(t, nil)
 	admin := s.mustOrg(t, "acme")
 	ctx := context.Background()
@@ -253,6 +257,7 @@ func TestValidationProblems(t *testing.T) {
 // One org never sees another's private apps, settings or keys: they answer
 // 404 exactly like names that do not exist, and lists never show them.
 func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
 	s := mustServe(t, nil)
 	ctx := context.Background()
 	a := s.mustOrg(t, "orga")
@@ -310,6 +315,7 @@ func TestTenantIsolation(t *testing.T) {
 }
 
 func TestRoles(t *testing.T) {
+	t.Parallel()
 	s := mustServe(t, nil)
 	ctx := context.Background()
 	admin := s.mustOrg(t, "acme")
@@ -370,6 +376,7 @@ func TestRoles(t *testing.T) {
 }
 
 func TestPublicApps(t *testing.T) {
+	t.Parallel()
 	s := mustServe(t, nil)
 	ctx := context.Background()
 	pub := strings.Replace(myApp, "my_app", "weather", 1)
@@ -413,6 +420,7 @@ func TestPublicApps(t *testing.T) {
 }
 
 func TestSettingsTypes(t *testing.T) {
+	t.Parallel()
 	s := mustServe(t, nil)
 	ctx := context.Background()
 	admin := s.mustOrg(t, "acme")
@@ -456,6 +464,7 @@ func TestSettingsTypes(t *testing.T) {
 }
 
 func TestOperations(t *testing.T) {
+	t.Parallel()
 	s := mustServe(t, nil)
 	ctx := context.Background()
 	admin := s.mustOrg(t, "acme")

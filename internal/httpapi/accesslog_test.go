@@ -14,6 +14,7 @@ import (
 // The access line written without slog has the members, and the JSON form,
 // of the slog line it replaces.
 func TestAccessLogLine(t *testing.T) {
+	t.Parallel()
 	var fast, slow bytes.Buffer
 	s := &Server{access: &fast, log: slog.New(slog.NewJSONHandler(&slow, nil))}
 	r := httptest.NewRequest("POST", "/v1/commands/a%22b/run", nil)

@@ -21,6 +21,7 @@ import (
 // The workflow actions seed, its JSON made valid, registered and run
 // against a local upstream for its real host.
 func TestActionsSeed(t *testing.T) {
+	t.Parallel()
 	var up upstream
 	srv, pool := apitest.TLSUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		up.record(r)
@@ -136,6 +137,7 @@ func actionEnv(t *testing.T, action string) (*client.Client, *upstream) {
 }
 
 func TestActionTemplates(t *testing.T) {
+	t.Parallel()
 	admin, up := actionEnv(t, `{"name":"act","type":"rest_api",
 		"appSettings":{"region":{"key":"shop.default.region"}},
 		"inputTemplate":{"uri":"UP/x/{{order.id}}","method":"post",
@@ -166,6 +168,7 @@ func TestActionTemplates(t *testing.T) {
 }
 
 func TestActionForm(t *testing.T) {
+	t.Parallel()
 	admin, up := actionEnv(t, `{"name":"form","type":"rest_api",
 		"inputTemplate":{"uri":"UP/form","method":"PUT","qs":"?a=1","data":{"name":"{{name}}","list":["x","y"],"nested":{"k":"v"}}}}`)
 	out, err := admin.RunAction(context.Background(), "shop.form", map[string]any{"name": "Ann Lee"})
@@ -187,6 +190,7 @@ func TestActionForm(t *testing.T) {
 }
 
 func TestActionUpstreamErrors(t *testing.T) {
+	t.Parallel()
 	admin, _ := actionEnv(t, `{"name":"f4","type":"rest_api","inputTemplate":{"uri":"UP/fail4","method":"post","json":true}},
 		{"name":"f5","type":"rest_api","inputTemplate":{"uri":"UP/fail5","method":"get"}}`)
 	ctx := context.Background()
@@ -215,6 +219,7 @@ func TestActionUpstreamErrors(t *testing.T) {
 
 // The origin rule holds for action uris too: input cannot move the host.
 func TestActionOrigin(t *testing.T) {
+	t.Parallel()
 	srv, pool := apitest.TLSUpstream(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") }), "*.example.com")
 	env := apitest.New(t, apitest.Options{Outbound: outbound.Config{AllowPrivateNetworks: true, RootCAs: pool,
 		Remap: map[string]string{"acme.example.com:443": srv.Listener.Addr().String()}}})

@@ -92,6 +92,7 @@ func wantCache(t *testing.T, res *client.RunResult, cache string, fallback bool)
 }
 
 func TestCacheFreshness(t *testing.T) {
+	t.Parallel()
 	e := newCacheEnv(t)
 	first := e.run(t, e.admin, "a", nil)
 	wantCache(t, first, "miss", false)
@@ -123,6 +124,7 @@ func TestCacheFreshness(t *testing.T) {
 // Two orgs running the same public command with the same request never
 // share an entry.
 func TestCacheNeverCrossesOrgs(t *testing.T) {
+	t.Parallel()
 	e := newCacheEnv(t)
 	other := e.env.Org(t, "other")
 	if err := other.Install(context.Background(), "quotes", ""); err != nil {
@@ -139,6 +141,7 @@ func TestCacheNeverCrossesOrgs(t *testing.T) {
 
 // Cache Fallback Mode, as the commands seed describes it.
 func TestCacheFallbackMode(t *testing.T) {
+	t.Parallel()
 	e := newCacheEnv(t)
 	good := e.run(t, e.admin, "a", nil)
 	wantCache(t, good, "miss", false)
@@ -201,6 +204,7 @@ func TestCacheFallbackMode(t *testing.T) {
 
 // A timeout and a connection error activate fallback mode too.
 func TestCacheFallbackOnTimeoutAndConnectionError(t *testing.T) {
+	t.Parallel()
 	e := newCacheEnv(t)
 	good := e.run(t, e.admin, "a", nil)
 	e.clock.Advance(time.Minute)
@@ -228,6 +232,7 @@ func TestCacheFallbackOnTimeoutAndConnectionError(t *testing.T) {
 
 // 50 concurrent misses of one key make one upstream call.
 func TestCacheSingleFlight(t *testing.T) {
+	t.Parallel()
 	e := newCacheEnv(t)
 	e.up.set("slow")
 	var wg sync.WaitGroup
@@ -265,6 +270,7 @@ func TestCacheSingleFlight(t *testing.T) {
 }
 
 func TestCacheMetrics(t *testing.T) {
+	t.Parallel()
 	e := newCacheEnv(t)
 	e.run(t, e.admin, "a", nil)
 	e.run(t, e.admin, "a", nil)

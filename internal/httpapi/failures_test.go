@@ -38,6 +38,7 @@ func metricValue(t *testing.T, env *apitest.Env, name string) string {
 // Redis down: runs go on uncached and without fallback, counted by a
 // metric, and caching comes back by itself when Redis does.
 func TestRedisDown(t *testing.T) {
+	t.Parallel()
 	redisURL := redistest.URL(t)
 	u, _ := url.Parse(redisURL)
 	proxy := apitest.NewProxy(t, u.Host)
@@ -103,6 +104,7 @@ func TestRedisDown(t *testing.T) {
 // PostgreSQL down: /readyz fails, writes fail with a clear 503, runs that
 // need no write go on from memory, and everything recovers when it returns.
 func TestPostgresDown(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.Schema(t)
 	u, _ := url.Parse(dbURL)
 	proxy := apitest.NewProxy(t, u.Host)

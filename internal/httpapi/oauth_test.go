@@ -259,6 +259,7 @@ func (e *oauthEnv) accounts(t *testing.T) accountsAnswer {
 }
 
 func TestOAuthAuthorizationCode(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t, "authorization_code")
 	ctx := context.Background()
 	agent := apitest.Key(t, e.admin, "agent")
@@ -385,6 +386,7 @@ func TestOAuthAuthorizationCode(t *testing.T) {
 // A state is random, single use, expires in 10 minutes and is bound to its
 // org, app and account: anything else is refused.
 func TestOAuthStates(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t, "authorization_code")
 	ctx := context.Background()
 	start := func(body any) (code, state string) {
@@ -437,6 +439,7 @@ func TestOAuthStates(t *testing.T) {
 }
 
 func TestOAuthClientCredentials(t *testing.T) {
+	t.Parallel()
 	e := newOAuthEnv(t, "client_credentials")
 	raw, err := e.admin.Raw(context.Background(), "POST", "/v1/apps/shop/accounts/authorize", nil)
 	if err != nil {
@@ -457,6 +460,7 @@ func TestOAuthClientCredentials(t *testing.T) {
 }
 
 func TestOAuthDefinitionChecks(t *testing.T) {
+	t.Parallel()
 	env := apitest.New(t, apitest.Options{})
 	admin := env.Org(t, "acme")
 	_, err := admin.RegisterApp(context.Background(), []byte(`{"app":"x","version":"1.0.0","title":"X",

@@ -10,6 +10,7 @@ import (
 // without auth, or an authed route with no roles (auth would refuse every
 // key). Both panic when the routes are built.
 func TestRouteRegistrationGuards(t *testing.T) {
+	t.Parallel()
 	for name, register := range map[string]func(s *Server){
 		"open route with roles": func(s *Server) {
 			s.handleOpen("GET /guard", op{id: "guard", roles: admin}, http.NotFoundHandler())

@@ -36,6 +36,7 @@ var pathParam = regexp.MustCompile(`\{[a-z]+\}`)
 // and no body earns). The roles come from the same op that the OpenAPI
 // document is written from, so this proves the document tells the truth.
 func TestRouteRoles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	env := apitest.New(t, apitest.Options{})
 	admin := env.Org(t, "acme")

@@ -101,6 +101,7 @@ func seedEnv(t *testing.T, h http.HandlerFunc) (*apitest.Env, *client.Client, *c
 // upstream receives the converted body, the secret and the interpolated
 // host, by the name spelled as in the seed's API example.
 func TestCommandsSeed(t *testing.T) {
+	t.Parallel()
 	var up upstream
 	env, admin, agent := seedEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		up.record(r)
@@ -204,6 +205,7 @@ func TestCommandsSeed(t *testing.T) {
 
 // An upstream that echoes the secret back: it is redacted everywhere.
 func TestSecretEchoRedacted(t *testing.T) {
+	t.Parallel()
 	env, _, agent := seedEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Echo", r.Header.Get("Authorization"))
 		w.Header().Set("Content-Type", "application/json")
@@ -225,6 +227,7 @@ func TestSecretEchoRedacted(t *testing.T) {
 // Args can never move a request to another origin, nor be outside
 // permittedArgs; nothing is sent in either case.
 func TestOriginInjection(t *testing.T) {
+	t.Parallel()
 	var up upstream
 	_, admin, agent := seedEnv(t, func(w http.ResponseWriter, r *http.Request) { up.record(r) })
 	ctx := context.Background()
@@ -255,6 +258,7 @@ func TestOriginInjection(t *testing.T) {
 }
 
 func TestOtherOrgsCommand(t *testing.T) {
+	t.Parallel()
 	var up upstream
 	env, _, _ := seedEnv(t, func(w http.ResponseWriter, r *http.Request) { up.record(r) })
 	other := env.Org(t, "other")
@@ -278,6 +282,7 @@ func TestOtherOrgsCommand(t *testing.T) {
 // Without --allow-private-networks, requests to loopback, private,
 // link-local, metadata and unspecified addresses are refused and never sent.
 func TestPrivateNetworksRefused(t *testing.T) {
+	t.Parallel()
 	var up upstream
 	local := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { up.record(r) }))
 	t.Cleanup(local.Close)
@@ -304,6 +309,7 @@ func TestPrivateNetworksRefused(t *testing.T) {
 
 // Faults: each gives its clear error, and the server keeps serving.
 func TestUpstreamFaults(t *testing.T) {
+	t.Parallel()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -380,6 +386,7 @@ func TestUpstreamFaults(t *testing.T) {
 }
 
 func TestRunRequestErrors(t *testing.T) {
+	t.Parallel()
 	_, _, agent := seedEnv(t, func(w http.ResponseWriter, r *http.Request) {})
 	ctx := context.Background()
 	tests := []struct {
@@ -408,6 +415,7 @@ func TestRunRequestErrors(t *testing.T) {
 
 // Audit entries page newest first with a cursor and filter by time.
 func TestAuditPagination(t *testing.T) {
+	t.Parallel()
 	env, admin, agent := seedEnv(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") })
 	ctx := context.Background()
 	_ = env
@@ -460,6 +468,7 @@ func TestAuditPagination(t *testing.T) {
 // A caller's templates can send a secret whole, but not take it apart to
 // have an echoing upstream return it piece by piece.
 func TestSecretCannotBeTakenApart(t *testing.T) {
+	t.Parallel()
 	_, _, agent := seedEnv(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]string{"a": r.Header.Get("X-A"), "b": r.Header.Get("X-B"), "c": r.Header.Get("X-C")})

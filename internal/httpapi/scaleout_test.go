@@ -36,6 +36,7 @@ func eventually(t *testing.T, what string, fn func() error) {
 
 // Two instances on one PostgreSQL and one Redis behave as one.
 func TestTwoInstances(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.Schema(t)
 	redisURL := redistest.URL(t)
 	prefix := redistest.Prefix(t, redisURL)
@@ -182,6 +183,7 @@ func TestTwoInstances(t *testing.T) {
 // account's row lock in PostgreSQL makes them take turns, and the second
 // finds the token the first stored.
 func TestTwoInstancesOneRefresh(t *testing.T) {
+	t.Parallel()
 	dbURL := pgtest.Schema(t)
 	p := newProvider(t)
 	clock := cachetest.NewClock()
