@@ -46,15 +46,8 @@ func (r *Runner) RunAction(ctx context.Context, p *switchboard.Principal, name s
 		Kind: "action", Name: a.Name, Args: map[string]string{}, Method: req.method, URL: red.String(req.url.String()),
 		Status: status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: CacheNone,
 	}
-	if runErr != nil {
-		entry.Error = string(switchboard.ErrorCode(runErr))
-	}
-	if err := r.audit.Write(ctx, entry); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, &switchboard.Error{Code: switchboard.CodeUnavailable,
-			Detail: "the run's audit entry could not be written, so its answer is withheld; try again shortly", Err: err}
+	if err := r.writeAudit(ctx, entry, runErr); err != nil {
+		return nil, err
 	}
 	return out, runErr
 }

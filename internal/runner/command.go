@@ -62,15 +62,8 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 			Kind: "command", Name: cmd.Name, Args: req.Args, Method: cmd.Method, URL: call.redact.String(call.url.String()),
 			Status: status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: cacheState,
 		}
-		if runErr != nil {
-			entry.Error = string(switchboard.ErrorCode(runErr))
-		}
-		if err := r.audit.Write(ctx, entry); err != nil {
-			if ctx.Err() != nil {
-				return Answer{}, ctx.Err()
-			}
-			return Answer{}, &switchboard.Error{Code: switchboard.CodeUnavailable,
-				Detail: "the run's audit entry could not be written, so its answer is withheld; try again shortly", Err: err}
+		if err := r.writeAudit(ctx, entry, runErr); err != nil {
+			return Answer{}, err
 		}
 	}
 	if runErr != nil {
