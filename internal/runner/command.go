@@ -55,12 +55,12 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 	if err != nil {
 		return Answer{}, err
 	}
-	out, status, cacheState, runErr := r.fetchCommand(ctx, p, cmd, inst, call)
+	f, runErr := r.fetchCommand(ctx, p, cmd, inst, call)
 	if cmd.AuditLogging {
 		entry := switchboard.AuditEntry{
 			ID: auditID(start), Time: start.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName,
 			Kind: "command", Name: cmd.Name, Args: req.Args, Method: cmd.Method, URL: call.redact.String(call.url.String()),
-			Status: status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: cacheState,
+			Status: f.status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: f.cache,
 		}
 		if err := r.writeAudit(ctx, entry, runErr); err != nil {
 			return Answer{}, err
@@ -69,7 +69,7 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 	if runErr != nil {
 		return Answer{}, runErr
 	}
-	return out, nil
+	return f.answer, nil
 }
 
 // call is a prepared upstream request.
@@ -283,9 +283,8 @@ func (r *Runner) renderValue(v any, data any, path []pathToken, problems *[]swit
 }
 
 // fetchCommand calls the upstream, through the cache when the command has
-// cacheSeconds, and encodes the run response. status is the upstream's
-// status (0 when it did not answer).
-func (r *Runner) fetchCommand(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) (out Answer, status int, cache string, err error) {
+// cacheSeconds, and encodes the run response.
+func (r *Runner) fetchCommand(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) (fetched, error) {
 	if cmd.CacheSeconds > 0 && r.cache != nil {
 		return r.fetchCached(ctx, p, cmd, inst, c)
 	}
@@ -359,8 +358,4 @@ func (a Answer) Tail() string {
 // Bytes returns the whole document.
 func (a Answer) Bytes() []byte {
 	return append(append(make([]byte, 0, len(a.Doc)+40), a.Doc...), a.Tail()...)
-}
-
-func finish(doc []byte, cache string, fallback bool) Answer {
-	return Answer{Doc: doc, Cache: cache, Fallback: fallback}
 }
