@@ -46,15 +46,8 @@ func (r *Runner) RunAction(ctx context.Context, p *switchboard.Principal, name s
 		Kind: "action", Name: a.Name, Args: map[string]string{}, Method: req.method, URL: red.String(req.url.String()),
 		Status: status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: CacheNone,
 	}
-	if runErr != nil {
-		entry.Error = string(switchboard.ErrorCode(runErr))
-	}
-	if err := r.audit.Write(ctx, entry); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, &switchboard.Error{Code: switchboard.CodeUnavailable,
-			Detail: "the run's audit entry could not be written, so its answer is withheld; try again shortly", Err: err}
+	if err := r.writeAudit(ctx, entry, runErr); err != nil {
+		return nil, err
 	}
 	return out, runErr
 }
@@ -76,82 +69,121 @@ type actionRequest struct {
 // settings and turns it into a request: uri (its origin checked), method,
 // headers, qs, data and json.
 func (r *Runner) prepareAction(ctx context.Context, a *appdef.Action, inst *registry.Installed, input any, failed string) (*actionRequest, error) {
-	data := tmpl.Scopes{inst.Bindings(a.Name), input}
 	red := redactor(inst.Secrets)
+	var acct map[string]any
 	var retry func(context.Context) (*actionRequest, error)
 	if a.AppAccountName != "" {
-		token, err := r.accountToken(ctx, inst, a.AppAccountName, failed)
+		ac, err := r.appAccount(ctx, inst, a.AppAccountName, failed)
 		if err != nil {
 			return nil, err
 		}
-		data = tmpl.Scopes{map[string]any{"authToken": tmpl.Opaque(token)}, inst.Bindings(a.Name), input}
-		red = append(redactor{token}, inst.Secrets...)
+		acct, red = ac.scope, ac.redact
 		if failed == "" {
+			token := ac.token
 			retry = func(ctx context.Context) (*actionRequest, error) { return r.prepareAction(ctx, a, inst, input, token) }
 		}
 	}
+	data := scopes(acct, inst.Bindings(a.Name), input)
 	v, err := a.Input.Render(data)
 	if err != nil {
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the inputTemplate could not be rendered: " + err.Error(), Err: err}
 	}
 	it, _ := v.(*jsonv.Object)
-	invalid := func(loc, msg string) error {
-		return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: msg,
-			Problems: []switchboard.Problem{{Location: loc, Message: msg}}}
-	}
 	req := &actionRequest{header: http.Header{}, redact: red, retry: retry}
+	if req.url, err = actionURL(a, it, data); err != nil {
+		return nil, err
+	}
+	if req.method, err = actionMethod(it); err != nil {
+		return nil, err
+	}
+	actionHeaders(it, req.header)
+	actionQuery(req.url, it)
+	if err := actionBody(it, req); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// invalidInput refuses an action's input with one problem.
+func invalidInput(loc, msg string) error {
+	return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: msg,
+		Problems: []switchboard.Problem{{Location: loc, Message: msg}}}
+}
+
+// actionURL takes the rendered inputTemplate's uri and checks where it goes
+// (checkURL); the host's interpolations are looked up in data.
+func actionURL(a *appdef.Action, it *jsonv.Object, data tmpl.Scopes) (*url.URL, error) {
 	uri, _ := jsonv.Get(it, "uri")
 	uriStr, ok := uri.(string)
 	if !ok {
-		return nil, invalid("/input", "the inputTemplate's uri did not render to a string")
+		return nil, invalidInput("/input", "the inputTemplate's uri did not render to a string")
 	}
-	u, err := url.Parse(uriStr)
-	if err == nil {
-		err = a.Origin.Check(u, func(name string) string { return valueString(lookupRoot(data, name)) })
-	}
+	u, err := checkURL(uriStr, &a.Origin, func(name string) string { return valueString(lookupRoot(data, name)) })
 	if err != nil {
-		return nil, invalid("/input", "the input would send the request somewhere the action's uri does not aim: "+err.Error())
+		return nil, invalidInput("/input", "the input would send the request somewhere the action's uri does not aim: "+err.Error())
 	}
-	req.url = u
+	return u, nil
+}
+
+// actionMethod is the rendered inputTemplate's method, upper case.
+func actionMethod(it *jsonv.Object) (string, error) {
 	m, _ := jsonv.Get(it, "method")
 	ms, _ := m.(string)
-	req.method = strings.ToUpper(ms)
-	switch req.method {
+	method := strings.ToUpper(ms)
+	switch method {
 	case "GET", "POST", "PUT", "PATCH", "DELETE":
-	default:
-		return nil, invalid("/input", fmt.Sprintf("the inputTemplate's method rendered to %q; it must be get, post, put, patch or delete", ms))
+		return method, nil
 	}
+	return "", invalidInput("/input", fmt.Sprintf("the inputTemplate's method rendered to %q; it must be get, post, put, patch or delete", ms))
+}
+
+// actionHeaders adds the rendered inputTemplate's headers to h.
+func actionHeaders(it *jsonv.Object, h http.Header) {
 	if hs, ok := jsonv.Get(it, "headers"); ok {
 		jsonv.Range(hs, func(k string, val any) bool {
-			req.header[http.CanonicalHeaderKey(k)] = []string{primitiveString(val)}
+			h[http.CanonicalHeaderKey(k)] = []string{primitiveString(val)}
 			return true
 		})
 	}
-	if qs, ok := jsonv.Get(it, "qs"); ok && qs != nil {
-		var q string
-		switch x := qs.(type) {
-		case string:
-			q = strings.TrimPrefix(x, "?")
-		default:
-			if jsonv.IsObject(x) {
-				q = stringifyQuery(x)
-			}
-		}
-		if q != "" {
-			if u.RawQuery != "" {
-				u.RawQuery += "&" + q
-			} else {
-				u.RawQuery = q
-			}
+}
+
+// actionQuery appends the rendered inputTemplate's qs, a string or an
+// object stringified as npm qs does, to u's query.
+func actionQuery(u *url.URL, it *jsonv.Object) {
+	qs, ok := jsonv.Get(it, "qs")
+	if !ok || qs == nil {
+		return
+	}
+	var q string
+	switch x := qs.(type) {
+	case string:
+		q = strings.TrimPrefix(x, "?")
+	default:
+		if jsonv.IsObject(x) {
+			q = stringifyQuery(x)
 		}
 	}
+	if q != "" {
+		if u.RawQuery != "" {
+			u.RawQuery += "&" + q
+		} else {
+			u.RawQuery = q
+		}
+	}
+}
+
+// actionBody encodes the rendered inputTemplate's data into req: JSON when
+// json is true, a form for an object, else text. With json, the request
+// accepts JSON unless its headers say otherwise.
+func actionBody(it *jsonv.Object, req *actionRequest) error {
 	j, _ := jsonv.Get(it, "json")
 	req.json = j == true
 	if body, ok := jsonv.Get(it, "data"); ok && body != nil {
 		switch {
 		case req.json:
+			var err error
 			if req.body, err = jsonv.Marshal(body); err != nil {
-				return nil, invalid("/input", "the inputTemplate's data cannot be encoded as JSON")
+				return invalidInput("/input", "the inputTemplate's data cannot be encoded as JSON")
 			}
 			req.header.Set("Content-Type", "application/json")
 		case jsonv.IsObject(body):
@@ -164,7 +196,7 @@ func (r *Runner) prepareAction(ctx context.Context, a *appdef.Action, inst *regi
 	if req.json && req.header.Get("Accept") == "" {
 		req.header.Set("Accept", "application/json")
 	}
-	return req, nil
+	return nil
 }
 
 // lookupRoot finds a root-level name in the template data.

@@ -11,6 +11,23 @@ import (
 	"github.com/switchboardhq/switchboard"
 )
 
+// writeAudit makes a run's audit entry durable, with the code of runErr
+// when the run failed. A run whose entry cannot be written has its answer
+// withheld: the error to return instead.
+func (r *Runner) writeAudit(ctx context.Context, entry switchboard.AuditEntry, runErr error) error {
+	if runErr != nil {
+		entry.Error = string(switchboard.ErrorCode(runErr))
+	}
+	if err := r.audit.Write(ctx, entry); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &switchboard.Error{Code: switchboard.CodeUnavailable,
+			Detail: "the run's audit entry could not be written, so its answer is withheld; try again shortly", Err: err}
+	}
+	return nil
+}
+
 // auditWriter makes audit entries durable with group commit: entries that
 // arrive while a transaction is being written wait together for the next
 // one, so that many concurrent runs share one commit (one fsync) instead of

@@ -93,7 +93,7 @@ type liveResult struct {
 
 // fetchCached runs a command with cacheSeconds through the cache and
 // Cache Fallback Mode.
-func (r *Runner) fetchCached(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) (Answer, int, string, error) {
+func (r *Runner) fetchCached(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) (fetched, error) {
 	key := cacheKey(p.OrgID, cmd, inst.Version, c)
 	l, err := r.cache.Lookup(ctx, key)
 	if err != nil {
@@ -106,10 +106,10 @@ func (r *Runner) fetchCached(ctx context.Context, p *switchboard.Principal, cmd 
 		switch {
 		case !l.Fallback && age < time.Duration(cmd.CacheSeconds)*time.Second:
 			r.metrics.hits.Inc()
-			return finish(l.Entry.Doc, CacheHit, false), l.Entry.Status, CacheHit, nil
+			return served(l.Entry.Doc, l.Entry.Status, CacheHit, false), nil
 		case l.Fallback && !l.Probe:
 			r.metrics.stale.Inc()
-			return finish(l.Entry.Doc, CacheStale, true), l.Entry.Status, CacheStale, nil
+			return served(l.Entry.Doc, l.Entry.Status, CacheStale, true), nil
 		}
 	}
 	if l.Fallback {
@@ -128,15 +128,15 @@ func (r *Runner) fetchCached(ctx context.Context, p *switchboard.Principal, cmd 
 			// Another run fetched it while this one waited: from this run's
 			// side, it came from the cache.
 			r.metrics.hits.Inc()
-			return finish(res.doc, CacheHit, false), res.status, CacheHit, nil
+			return served(res.doc, res.status, CacheHit, false), nil
 		}
 		r.metrics.misses.Inc()
-		return finish(res.doc, CacheMiss, false), res.status, CacheMiss, nil
+		return served(res.doc, res.status, CacheMiss, false), nil
 	}
 	// The live call failed: serve what the cache has, stale, if anything.
 	if l.Entry != nil {
 		r.metrics.stale.Inc()
-		return finish(l.Entry.Doc, CacheStale, true), l.Entry.Status, CacheStale, nil
+		return served(l.Entry.Doc, l.Entry.Status, CacheStale, true), nil
 	}
 	r.metrics.misses.Inc()
 	return r.answer(res, CacheMiss)
@@ -225,12 +225,26 @@ func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveRe
 	return &liveResult{doc: encodeResponse(resp, cmd, c.redact), status: resp.Status}
 }
 
+// fetched is what fetching a command yields besides an error: the answer,
+// the upstream's status (0 when it did not answer) and the cache state,
+// which the audit entry records also when the run failed.
+type fetched struct {
+	answer Answer
+	status int
+	cache  string
+}
+
+// served is a fetch answered with doc.
+func served(doc []byte, status int, cache string, fallback bool) fetched {
+	return fetched{answer: Answer{Doc: doc, Cache: cache, Fallback: fallback}, status: status, cache: cache}
+}
+
 // answer turns a live result into the run's answer.
-func (r *Runner) answer(res *liveResult, cache string) (Answer, int, string, error) {
+func (r *Runner) answer(res *liveResult, cache string) (fetched, error) {
 	if res.err != nil {
-		return Answer{}, 0, cache, res.err
+		return fetched{cache: cache}, res.err
 	}
-	return finish(res.doc, cache, false), res.status, cache, nil
+	return served(res.doc, res.status, cache, false), nil
 }
 
 // cacheFailed counts a cache failure and logs it at most once a minute.

@@ -55,28 +55,21 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 	if err != nil {
 		return Answer{}, err
 	}
-	out, status, cacheState, runErr := r.fetchCommand(ctx, p, cmd, inst, call)
+	f, runErr := r.fetchCommand(ctx, p, cmd, inst, call)
 	if cmd.AuditLogging {
 		entry := switchboard.AuditEntry{
 			ID: auditID(start), Time: start.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName,
 			Kind: "command", Name: cmd.Name, Args: req.Args, Method: cmd.Method, URL: call.redact.String(call.url.String()),
-			Status: status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: cacheState,
+			Status: f.status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: f.cache,
 		}
-		if runErr != nil {
-			entry.Error = string(switchboard.ErrorCode(runErr))
-		}
-		if err := r.audit.Write(ctx, entry); err != nil {
-			if ctx.Err() != nil {
-				return Answer{}, ctx.Err()
-			}
-			return Answer{}, &switchboard.Error{Code: switchboard.CodeUnavailable,
-				Detail: "the run's audit entry could not be written, so its answer is withheld; try again shortly", Err: err}
+		if err := r.writeAudit(ctx, entry, runErr); err != nil {
+			return Answer{}, err
 		}
 	}
 	if runErr != nil {
 		return Answer{}, runErr
 	}
-	return out, nil
+	return f.answer, nil
 }
 
 // call is a prepared upstream request.
@@ -101,65 +94,104 @@ type call struct {
 // {{authToken}}; failed is the token an upstream refused with a 401, when
 // preparing the one retry that follows a refresh.
 func (r *Runner) prepareCommand(ctx context.Context, cmd *appdef.Command, inst *registry.Installed, req *CommandRequest, failed string) (*call, error) {
+	if err := checkArgs(cmd, req.Args); err != nil {
+		return nil, err
+	}
+	c := &call{method: cmd.Method, redact: redactor(inst.Secrets)}
+	var acct map[string]any
+	if cmd.AppAccountName != "" {
+		a, err := r.appAccount(ctx, inst, cmd.AppAccountName, failed)
+		if err != nil {
+			return nil, err
+		}
+		acct, c.redact = a.scope, a.redact
+		if failed == "" {
+			token := a.token
+			c.retry = func(ctx context.Context) (*call, error) { return r.prepareCommand(ctx, cmd, inst, req, token) }
+		}
+	}
+	var err error
+	if c.url, c.rawURL, err = renderURL(cmd, req.Args); err != nil {
+		return nil, err
+	}
+	data := scopes(acct, inst.Bindings(cmd.Name), req.Args)
 	var problems []switchboard.Problem
-	for k := range req.Args {
+	c.header, c.headers = r.renderHeaders(req.Headers, data, &problems)
+	// Rendering works in place, and a request with an account may be
+	// prepared again for a retry: then render a copy, never what was
+	// rendered once.
+	body, hasBody := r.renderBody(cmd, req, acct != nil, data, &problems)
+	if len(problems) > 0 {
+		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "a template in the run is not valid", Problems: problems}
+	}
+	if hasBody {
+		if c.body, err = convertBody(cmd, body); err != nil {
+			return nil, err
+		}
+		c.header["Content-Type"] = []string{"application/json"}
+	}
+	return c, nil
+}
+
+// checkArgs refuses a run with args the command does not permit, naming
+// each one.
+func checkArgs(cmd *appdef.Command, args map[string]string) error {
+	var problems []switchboard.Problem
+	for k := range args {
 		if !cmd.Permits(k) {
 			problems = append(problems, switchboard.Problem{Location: appdef.Pointer("/args", k),
 				Message: fmt.Sprintf("%q is not a permitted arg of this command (permitted: %s)", k, strings.Join(cmd.Args, ", "))})
 		}
 	}
-	if len(problems) > 0 {
-		sort.Slice(problems, func(i, j int) bool { return problems[i].Location < problems[j].Location })
-		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the run has args the command does not permit", Problems: problems}
+	if len(problems) == 0 {
+		return nil
 	}
-	c := &call{method: cmd.Method, redact: redactor(inst.Secrets)}
-	var account map[string]any
-	if cmd.AppAccountName != "" {
-		token, err := r.accountToken(ctx, inst, cmd.AppAccountName, failed)
-		if err != nil {
-			return nil, err
-		}
-		account = map[string]any{"authToken": tmpl.Opaque(token)}
-		c.redact = append(redactor{token}, inst.Secrets...) // a new slice: inst.Secrets is shared
-		if failed == "" {
-			c.retry = func(ctx context.Context) (*call, error) { return r.prepareCommand(ctx, cmd, inst, req, token) }
-		}
-	}
+	sort.Slice(problems, func(i, j int) bool { return problems[i].Location < problems[j].Location })
+	return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the run has args the command does not permit", Problems: problems}
+}
 
-	rendered, err := cmd.URL.Render(req.Args)
+// renderURL renders the command's URL with the args and checks where it
+// goes (checkURL). It returns the URL parsed and as rendered.
+func renderURL(cmd *appdef.Command, args map[string]string) (*url.URL, string, error) {
+	rendered, err := cmd.URL.Render(args)
 	if err != nil {
-		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the URL could not be rendered: " + err.Error(), Err: err}
+		return nil, "", &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the URL could not be rendered: " + err.Error(), Err: err}
 	}
-	u, err := url.Parse(rendered)
-	if err == nil {
-		err = cmd.Origin.Check(u, func(name string) string { return req.Args[name] })
-	}
+	u, err := checkURL(rendered, &cmd.Origin, func(name string) string { return args[name] })
 	if err != nil {
-		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput,
+		return nil, "", &switchboard.Error{Code: switchboard.CodeInvalidInput,
 			Detail:   "the args would send the request somewhere the command's URL does not aim: " + err.Error(),
 			Problems: []switchboard.Problem{{Location: "/args", Message: err.Error()}}}
 	}
-	c.url, c.rawURL = u, rendered
+	return u, rendered, nil
+}
 
-	data := tmpl.Scopes{inst.Bindings(cmd.Name), req.Args}
-	if account != nil {
-		data = tmpl.Scopes{account, inst.Bindings(cmd.Name), req.Args}
-	}
-	c.header = make(http.Header, len(req.Headers)+1)
-	for _, h := range req.Headers {
+// renderHeaders renders the values of the headers a run asks to send. It
+// returns them as sent (with room for a Content-Type) and as the list the
+// cache key takes; each template that fails is a problem.
+func (r *Runner) renderHeaders(hs []Header, data tmpl.Scopes, problems *[]switchboard.Problem) (http.Header, []Header) {
+	header := make(http.Header, len(hs)+1)
+	var rendered []Header
+	for _, h := range hs {
 		v, perr := r.render(h.Value, data)
 		if perr != nil {
 			perr.Location = appdef.Pointer("/headers", h.Name)
-			problems = append(problems, *perr)
+			*problems = append(*problems, *perr)
 			continue
 		}
-		c.header[http.CanonicalHeaderKey(h.Name)] = []string{v}
-		c.headers = append(c.headers, Header{h.Name, v})
+		header[http.CanonicalHeaderKey(h.Name)] = []string{v}
+		rendered = append(rendered, Header{h.Name, v})
 	}
-	body, hasBody := req.Body, req.HasBody
-	if account != nil {
-		// Rendering works in place, and this request may be prepared again
-		// for a retry: render a copy, never what was rendered once.
+	return header, rendered
+}
+
+// renderBody renders every string of the run's body as a template, a copy
+// of it when clone is set. A command with an input schema gets an empty
+// object for an absent body. hasBody reports whether there is a body to
+// send; each template that fails is a problem.
+func (r *Runner) renderBody(cmd *appdef.Command, req *CommandRequest, clone bool, data tmpl.Scopes, problems *[]switchboard.Problem) (body any, hasBody bool) {
+	body, hasBody = req.Body, req.HasBody
+	if clone {
 		body = jsonv.Clone(body)
 	}
 	if !hasBody && cmd.InputSchema != nil {
@@ -167,24 +199,24 @@ func (r *Runner) prepareCommand(ctx context.Context, cmd *appdef.Command, inst *
 	}
 	if hasBody {
 		var path [8]pathToken
-		body = r.renderValue(body, data, append(path[:0], pathToken{key: "body", index: -1}), &problems)
+		body = r.renderValue(body, data, append(path[:0], pathToken{key: "body", index: -1}), problems)
 	}
-	if len(problems) > 0 {
-		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "a template in the run is not valid", Problems: problems}
+	return body, hasBody
+}
+
+// convertBody converts a rendered body with the command's input schema,
+// refusing it when it does not match, and encodes it.
+func convertBody(cmd *appdef.Command, body any) ([]byte, error) {
+	body, violations := cmd.InputSchema.Input(body, "/body")
+	if len(violations) > 0 {
+		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput,
+			Detail: fmt.Sprintf("the body does not match the command's input schema (%d problem(s))", len(violations)), Problems: violations}
 	}
-	if hasBody {
-		var violations []switchboard.Problem
-		body, violations = cmd.InputSchema.Input(body, "/body")
-		if len(violations) > 0 {
-			return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput,
-				Detail: fmt.Sprintf("the body does not match the command's input schema (%d problem(s))", len(violations)), Problems: violations}
-		}
-		if c.body, err = jsonv.Marshal(body); err != nil {
-			return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the body cannot be encoded as JSON", Err: err}
-		}
-		c.header["Content-Type"] = []string{"application/json"}
+	b, err := jsonv.Marshal(body)
+	if err != nil {
+		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the body cannot be encoded as JSON", Err: err}
 	}
-	return c, nil
+	return b, nil
 }
 
 // render renders a template sent with a run. A problem has no location:
@@ -251,9 +283,8 @@ func (r *Runner) renderValue(v any, data any, path []pathToken, problems *[]swit
 }
 
 // fetchCommand calls the upstream, through the cache when the command has
-// cacheSeconds, and encodes the run response. status is the upstream's
-// status (0 when it did not answer).
-func (r *Runner) fetchCommand(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) (out Answer, status int, cache string, err error) {
+// cacheSeconds, and encodes the run response.
+func (r *Runner) fetchCommand(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) (fetched, error) {
 	if cmd.CacheSeconds > 0 && r.cache != nil {
 		return r.fetchCached(ctx, p, cmd, inst, c)
 	}
@@ -327,8 +358,4 @@ func (a Answer) Tail() string {
 // Bytes returns the whole document.
 func (a Answer) Bytes() []byte {
 	return append(append(make([]byte, 0, len(a.Doc)+40), a.Doc...), a.Tail()...)
-}
-
-func finish(doc []byte, cache string, fallback bool) Answer {
-	return Answer{Doc: doc, Cache: cache, Fallback: fallback}
 }

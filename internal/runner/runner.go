@@ -94,18 +94,6 @@ func New(cfg Config) *Runner {
 // Close waits for queued audit entries to be written.
 func (r *Runner) Close() { r.audit.Close() }
 
-// accountToken returns the access token of an app account, or a new one
-// when failed (the token an upstream refused) is given.
-func (r *Runner) accountToken(ctx context.Context, inst *registry.Installed, name, failed string) (string, error) {
-	if r.accounts == nil {
-		return "", switchboard.Errorf(switchboard.CodeAccountDisconnected, "this server has no OAuth 2.0 accounts configured")
-	}
-	if failed != "" {
-		return r.accounts.Refresh(ctx, inst, name, failed)
-	}
-	return r.accounts.Token(ctx, inst, name)
-}
-
 // Resolved is a command found by one of its spellings, with the installed
 // app it belongs to.
 type Resolved struct {

@@ -1,0 +1,73 @@
+package runner
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/appdef"
+	"github.com/switchboardhq/switchboard/internal/registry"
+	"github.com/switchboardhq/switchboard/internal/tmpl"
+)
+
+// Preparing a run turns a command (prepareCommand) or an action
+// (prepareAction) and what the caller sent into the request to send,
+// refusing before anything is sent whatever must not be. The steps both
+// take are here; each refuses in the words of its own caller.
+
+// account is what an app account adds to a run: its access token, which
+// templates see as {{authToken}} and which is redacted with the app's
+// secrets.
+type account struct {
+	token  string
+	scope  map[string]any
+	redact redactor
+}
+
+// appAccount gets the access token of the app account name, or a new one
+// when failed (the token an upstream refused with a 401) is given.
+func (r *Runner) appAccount(ctx context.Context, inst *registry.Installed, name, failed string) (account, error) {
+	token, err := r.accountToken(ctx, inst, name, failed)
+	if err != nil {
+		return account{}, err
+	}
+	return account{token: token, scope: map[string]any{"authToken": tmpl.Opaque(token)},
+		redact: append(redactor{token}, inst.Secrets...)}, nil // a new slice: inst.Secrets is shared
+}
+
+// accountToken returns the access token of an app account, or a new one
+// when failed (the token an upstream refused) is given.
+func (r *Runner) accountToken(ctx context.Context, inst *registry.Installed, name, failed string) (string, error) {
+	if r.accounts == nil {
+		return "", switchboard.Errorf(switchboard.CodeAccountDisconnected, "this server has no OAuth 2.0 accounts configured")
+	}
+	if failed != "" {
+		return r.accounts.Refresh(ctx, inst, name, failed)
+	}
+	return r.accounts.Token(ctx, inst, name)
+}
+
+// scopes is the data a run's templates see, first match winning: the
+// account's token (nil without an account), the app's settings bound for
+// the command or action, then the run's own values (args or input).
+func scopes(acct, settings map[string]any, values any) tmpl.Scopes {
+	if acct != nil {
+		return tmpl.Scopes{acct, settings, values}
+	}
+	return tmpl.Scopes{settings, values}
+}
+
+// checkURL parses a rendered URL and checks that it goes where the
+// definition aims: the origin o, with value giving what each interpolation
+// in the host became. It is the one check of a rendered URL, for commands
+// and actions alike; a refusal's error says why, for the caller to word.
+func checkURL(raw string, o *appdef.Origin, value func(name string) string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Check(u, value); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
