@@ -161,7 +161,7 @@ func TestPostgresDown(t *testing.T) {
 	}
 
 	proxy.Down()
-	t.Run("with PostgreSQL down /readyz fails", func(t *testing.T) {
+	t.Run("with PostgreSQL down readyz answers 503", func(t *testing.T) {
 		if s := ready(t); s != 503 {
 			t.Fatalf("/readyz with PostgreSQL down = %d, want 503", s)
 		}
