@@ -85,56 +85,79 @@ func TestWalkthrough(t *testing.T) {
 	admin := s.mustOrg(t, "acme")
 	ctx := context.Background()
 	def := readFile(t, filepath.Join("..", "..", "testdata", "apps", "ecommstore.json"))
-	v, err := admin.RegisterApp(ctx, def, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.App != "ecommstore_acme" || v.Version != "0.0.1" || !v.Created {
-		t.Fatalf("registered %+v", v)
-	}
-	if got := definition(t, v)["commands"].([]any)[0].(map[string]any)["name"]; got != "kustomer.app.ecommstore_acme.store.refundOrder" {
-		t.Errorf("command name = %v", got)
-	}
-	const secret = "tok-Sup3rS3cret-value"
-	got, err := admin.PutSettings(ctx, "ecommstore", client.Settings{"default": {"authToken": secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := client.Settings{"default": {"authToken": map[string]any{"secret": true, "set": true}}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("settings after PUT (-want +got):\n%s", diff)
-	}
-	agent := mustKey(t, admin, "agent")
-	got, err = agent.Settings(ctx, "ecommstore_acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("settings read by an agent (-want +got):\n%s", diff)
-	}
-	apps, err := admin.Apps(ctx)
-	if err != nil || len(apps) != 1 || apps[0].App != "ecommstore_acme" || apps[0].Title != "E-comm Store" {
-		t.Fatalf("apps = %+v, %v", apps, err)
-	}
-	installed, err := admin.InstalledApps(ctx)
-	if err != nil || len(installed) != 1 || installed[0].Version != "0.0.1" {
-		t.Fatalf("installed = %+v, %v", installed, err)
+
+	registered := false // the steps below work on the registered app
+	t.Run("the commands seed's example registers verbatim as ecommstore_acme 0.0.1", func(t *testing.T) {
+		v, err := admin.RegisterApp(ctx, def, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.App != "ecommstore_acme" || v.Version != "0.0.1" || !v.Created {
+			t.Fatalf("registered %+v", v)
+		}
+		registered = true
+		if got := definition(t, v)["commands"].([]any)[0].(map[string]any)["name"]; got != "kustomer.app.ecommstore_acme.store.refundOrder" {
+			t.Errorf("command name = %v", got)
+		}
+	})
+	if !registered {
+		return
 	}
 
-	// The secret is in no answer, no log line and not in plain text on disk.
-	raw, err := admin.Raw(ctx, "GET", "/v1/apps/ecommstore/settings", nil)
-	if err != nil || bytes.Contains(raw, []byte(secret)) {
-		t.Fatalf("settings answer %s contains the secret (%v)", raw, err)
-	}
-	if strings.Contains(s.logsAfter(t, `"route":"GET /v1/apps/{app}/settings"`), secret) {
-		t.Error("the secret appears in the server log")
-	}
-	files, _ := filepath.Glob(filepath.Join(s.Data, "*"))
-	for _, f := range files {
-		if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(secret)) {
-			t.Errorf("the secret is in plain text in %s", f)
+	const secret = "tok-Sup3rS3cret-value"
+	want := client.Settings{"default": {"authToken": map[string]any{"secret": true, "set": true}}}
+	set := false // the secret was stored: the steps below look for it
+	t.Run("its secret is set and the answer shows it redacted", func(t *testing.T) {
+		got, err := admin.PutSettings(ctx, "ecommstore", client.Settings{"default": {"authToken": secret}})
+		if err != nil {
+			t.Fatal(err)
 		}
+		set = true
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("settings after PUT (-want +got):\n%s", diff)
+		}
+	})
+	if !set {
+		return
 	}
+
+	t.Run("an agent reads the settings back redacted", func(t *testing.T) {
+		agent := mustKey(t, admin, "agent")
+		got, err := agent.Settings(ctx, "ecommstore_acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("settings read by an agent (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("the app is listed and installed", func(t *testing.T) {
+		apps, err := admin.Apps(ctx)
+		if err != nil || len(apps) != 1 || apps[0].App != "ecommstore_acme" || apps[0].Title != "E-comm Store" {
+			t.Fatalf("apps = %+v, %v", apps, err)
+		}
+		installed, err := admin.InstalledApps(ctx)
+		if err != nil || len(installed) != 1 || installed[0].Version != "0.0.1" {
+			t.Fatalf("installed = %+v, %v", installed, err)
+		}
+	})
+
+	t.Run("the secret is in no answer, no log line and not in plain text on disk", func(t *testing.T) {
+		raw, err := admin.Raw(ctx, "GET", "/v1/apps/ecommstore/settings", nil)
+		if err != nil || bytes.Contains(raw, []byte(secret)) {
+			t.Fatalf("settings answer %s contains the secret (%v)", raw, err)
+		}
+		if strings.Contains(s.logsAfter(t, `"route":"GET /v1/apps/{app}/settings"`), secret) {
+			t.Error("the secret appears in the server log")
+		}
+		files, _ := filepath.Glob(filepath.Join(s.Data, "*"))
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(secret)) {
+				t.Errorf("the secret is in plain text in %s", f)
+			}
+		}
+	})
 }
 
 func TestVersions(t *testing.T) {
@@ -143,54 +166,72 @@ func TestVersions(t *testing.T) {
 	admin := s.mustOrg(t, "acme")
 	ctx := context.Background()
 	mustRegister(t, admin, myApp)
-	// The same version with another definition: 409.
 	changed := strings.Replace(myApp, "My App", "My App 2", 1)
-	_, err := admin.RegisterApp(ctx, []byte(changed), false)
-	wantError(t, err, 409, "conflict")
-	// Member order and whitespace do not make a definition different.
-	reordered := `{"title":"My App","version":"1.0.0","app":"my_app","commands":[{"httpMethod":"post","url":"https://api.example.com/orders","name":"refundOrder"}]}`
-	v, err := admin.RegisterApp(ctx, []byte(reordered), false)
-	if err != nil || v.Created {
-		t.Fatalf("reordered identical definition: %+v, %v; want 200", v, err)
+
+	t.Run("the same version with another definition is a 409", func(t *testing.T) {
+		_, err := admin.RegisterApp(ctx, []byte(changed), false)
+		wantError(t, err, 409, "conflict")
+	})
+
+	t.Run("member order and whitespace do not make a definition different", func(t *testing.T) {
+		reordered := `{"title":"My App","version":"1.0.0","app":"my_app","commands":[{"httpMethod":"post","url":"https://api.example.com/orders","name":"refundOrder"}]}`
+		v, err := admin.RegisterApp(ctx, []byte(reordered), false)
+		if err != nil || v.Created {
+			t.Fatalf("reordered identical definition: %+v, %v; want 200", v, err)
+		}
+	})
+
+	t.Run("a lower version is a 400 naming the latest", func(t *testing.T) {
+		lower := strings.Replace(changed, "1.0.0", "0.9.0", 1)
+		_, err := admin.RegisterApp(ctx, []byte(lower), false)
+		ce := wantError(t, err, 400, "invalid_definition")
+		if !strings.Contains(ce.Detail, "1.0.0") {
+			t.Errorf("detail %q does not name the latest version", ce.Detail)
+		}
+	})
+
+	if !t.Run("a pre-release and then its release are new versions", func(t *testing.T) {
+		pre := strings.Replace(changed, "1.0.0", "1.1.0-beta.1", 1)
+		if v := mustRegister(t, admin, pre); !v.Created {
+			t.Fatal("1.1.0-beta.1 not created")
+		}
+		rel := strings.Replace(changed, "1.0.0", "1.1.0", 1)
+		if v := mustRegister(t, admin, rel); !v.Created {
+			t.Fatal("1.1.0 not created")
+		}
+	}) {
+		return
 	}
-	// A lower version: 400 naming the latest.
-	lower := strings.Replace(changed, "1.0.0", "0.9.0", 1)
-	_, err = admin.RegisterApp(ctx, []byte(lower), false)
-	ce := wantError(t, err, 400, "invalid_definition")
-	if !strings.Contains(ce.Detail, "1.0.0") {
-		t.Errorf("detail %q does not name the latest version", ce.Detail)
-	}
-	// Pre-releases order below their release.
-	pre := strings.Replace(changed, "1.0.0", "1.1.0-beta.1", 1)
-	if v := mustRegister(t, admin, pre); !v.Created {
-		t.Fatal("1.1.0-beta.1 not created")
-	}
-	rel := strings.Replace(changed, "1.0.0", "1.1.0", 1)
-	if v := mustRegister(t, admin, rel); !v.Created {
-		t.Fatal("1.1.0 not created")
-	}
-	app, err := admin.App(ctx, "my_app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var versions []string
-	for _, x := range app.Versions {
-		versions = append(versions, x.Version)
-	}
-	if app.Version != "1.1.0" || !cmp.Equal(versions, []string{"1.0.0", "1.1.0-beta.1", "1.1.0"}) {
-		t.Errorf("app = %s, versions %v", app.Version, versions)
-	}
-	old, err := admin.AppVersion(ctx, "my_app", "1.0.0")
-	if err != nil || old.Version != "1.0.0" {
-		t.Fatalf("version 1.0.0: %+v %v", old, err)
-	}
-	_, err = admin.AppVersion(ctx, "my_app", "7.0.0")
-	wantError(t, err, 404, "not_found")
-	// The private app follows its latest registration.
-	installed, err := admin.InstalledApps(ctx)
-	if err != nil || len(installed) != 1 || installed[0].Version != "1.1.0" {
-		t.Fatalf("installed = %+v, %v", installed, err)
-	}
+
+	t.Run("pre-releases order below their release and the release is the latest", func(t *testing.T) {
+		app, err := admin.App(ctx, "my_app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var versions []string
+		for _, x := range app.Versions {
+			versions = append(versions, x.Version)
+		}
+		if app.Version != "1.1.0" || !cmp.Equal(versions, []string{"1.0.0", "1.1.0-beta.1", "1.1.0"}) {
+			t.Errorf("app = %s, versions %v", app.Version, versions)
+		}
+	})
+
+	t.Run("an older version can still be read and an unknown one is a 404", func(t *testing.T) {
+		old, err := admin.AppVersion(ctx, "my_app", "1.0.0")
+		if err != nil || old.Version != "1.0.0" {
+			t.Fatalf("version 1.0.0: %+v %v", old, err)
+		}
+		_, err = admin.AppVersion(ctx, "my_app", "7.0.0")
+		wantError(t, err, 404, "not_found")
+	})
+
+	t.Run("the private app installed follows its latest registration", func(t *testing.T) {
+		installed, err := admin.InstalledApps(ctx)
+		if err != nil || len(installed) != 1 || installed[0].Version != "1.1.0" {
+			t.Fatalf("installed = %+v, %v", installed, err)
+		}
+	})
 }
 
 func TestValidationProblems(t *testing.T) {
@@ -269,49 +310,61 @@ func TestTenantIsolation(t *testing.T) {
 	agentA := mustKey(t, a, "agent")
 	_ = agentA
 
-	for _, name := range []string{"my_app", "my_app_orga", "my_app_orgb", "nope"} {
-		_, err := b.App(ctx, name)
-		ceApp := wantError(t, err, 404, "not_found")
-		_, err = b.Settings(ctx, name)
-		wantError(t, err, 404, "not_found")
-		_, err = b.PutSettings(ctx, name, client.Settings{"default": {"region": "us"}})
-		wantError(t, err, 404, "not_found")
-		err = b.Install(ctx, name, "")
-		wantError(t, err, 404, "not_found")
-		_, err = b.AppVersion(ctx, name, "1.0.0")
-		wantError(t, err, 404, "not_found")
-		if name == "my_app" && strings.Contains(ceApp.Detail, "orga") {
-			t.Errorf("the 404 for %s mentions the other org: %s", name, ceApp.Detail)
+	t.Run("another org's app, settings and versions answer 404 like names that do not exist", func(t *testing.T) {
+		for _, name := range []string{"my_app", "my_app_orga", "my_app_orgb", "nope"} {
+			_, err := b.App(ctx, name)
+			ceApp := wantError(t, err, 404, "not_found")
+			_, err = b.Settings(ctx, name)
+			wantError(t, err, 404, "not_found")
+			_, err = b.PutSettings(ctx, name, client.Settings{"default": {"region": "us"}})
+			wantError(t, err, 404, "not_found")
+			err = b.Install(ctx, name, "")
+			wantError(t, err, 404, "not_found")
+			_, err = b.AppVersion(ctx, name, "1.0.0")
+			wantError(t, err, 404, "not_found")
+			if name == "my_app" && strings.Contains(ceApp.Detail, "orga") {
+				t.Errorf("the 404 for %s mentions the other org: %s", name, ceApp.Detail)
+			}
 		}
-	}
-	apps, err := b.Apps(ctx)
-	if err != nil || len(apps) != 0 {
-		t.Errorf("org b lists %+v, %v", apps, err)
-	}
-	keysA, err := a.Keys(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range keysA {
-		wantError(t, b.DeleteKey(ctx, k.ID), 404, "not_found")
-	}
-	keysB, err := b.Keys(ctx)
-	if err != nil || len(keysB) != 1 {
-		t.Fatalf("org b's keys = %+v, %v", keysB, err)
-	}
-	// Org a's data is untouched.
-	st, err := a.Settings(ctx, "my_app")
-	if err != nil || st["default"]["region"] != "eu" {
-		t.Fatalf("org a's settings = %+v, %v", st, err)
-	}
-	if keys, _ := a.Keys(ctx); len(keys) != 2 {
-		t.Errorf("org a has %d keys, want 2", len(keys))
-	}
-	// Registering the same bare id in org b is org b's own app.
-	v := mustRegister(t, b, myApp)
-	if v.App != "my_app_orgb" {
-		t.Errorf("org b's app = %s", v.App)
-	}
+	})
+
+	t.Run("another org's app list does not show them", func(t *testing.T) {
+		apps, err := b.Apps(ctx)
+		if err != nil || len(apps) != 0 {
+			t.Errorf("org b lists %+v, %v", apps, err)
+		}
+	})
+
+	t.Run("another org cannot delete the org's keys and lists only its own", func(t *testing.T) {
+		keysA, err := a.Keys(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keysA {
+			wantError(t, b.DeleteKey(ctx, k.ID), 404, "not_found")
+		}
+		keysB, err := b.Keys(ctx)
+		if err != nil || len(keysB) != 1 {
+			t.Fatalf("org b's keys = %+v, %v", keysB, err)
+		}
+	})
+
+	t.Run("the org's settings and keys are untouched", func(t *testing.T) {
+		st, err := a.Settings(ctx, "my_app")
+		if err != nil || st["default"]["region"] != "eu" {
+			t.Fatalf("org a's settings = %+v, %v", st, err)
+		}
+		if keys, _ := a.Keys(ctx); len(keys) != 2 {
+			t.Errorf("org a has %d keys, want 2", len(keys))
+		}
+	})
+
+	t.Run("the same bare id registered in another org is that org's own app", func(t *testing.T) {
+		v := mustRegister(t, b, myApp)
+		if v.App != "my_app_orgb" {
+			t.Errorf("org b's app = %s", v.App)
+		}
+	})
 }
 
 func TestRoles(t *testing.T) {
@@ -354,25 +407,32 @@ func TestRoles(t *testing.T) {
 			}
 		})
 	}
-	// A revoked key stops working at once.
-	k, err := admin.CreateKey(ctx, "temp", "agent")
-	if err != nil {
-		t.Fatal(err)
+	var k *client.Key // the revoked key, which the key list must not show
+	t.Run("a revoked key stops working at once", func(t *testing.T) {
+		key, err := admin.CreateKey(ctx, "temp", "agent")
+		if err != nil {
+			t.Fatal(err)
+		}
+		k = key
+		temp := admin.WithKey(k.Key)
+		if _, err := temp.Apps(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.DeleteKey(ctx, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = temp.Apps(ctx)
+		wantError(t, err, 401, "unauthorized")
+	})
+	if k == nil {
+		return
 	}
-	temp := admin.WithKey(k.Key)
-	if _, err := temp.Apps(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.DeleteKey(ctx, k.ID); err != nil {
-		t.Fatal(err)
-	}
-	_, err = temp.Apps(ctx)
-	wantError(t, err, 401, "unauthorized")
-	// Keys are listed without the key itself.
-	raw, err := admin.Raw(ctx, "GET", "/v1/keys", nil)
-	if err != nil || bytes.Contains(raw, []byte(k.Key)) || bytes.Contains(raw, []byte(`"key"`)) {
-		t.Errorf("key list %s shows a key (%v)", raw, err)
-	}
+	t.Run("keys are listed without the key itself", func(t *testing.T) {
+		raw, err := admin.Raw(ctx, "GET", "/v1/keys", nil)
+		if err != nil || bytes.Contains(raw, []byte(k.Key)) || bytes.Contains(raw, []byte(`"key"`)) {
+			t.Errorf("key list %s shows a key (%v)", raw, err)
+		}
+	})
 }
 
 func TestPublicApps(t *testing.T) {
@@ -469,69 +529,82 @@ func TestOperations(t *testing.T) {
 	ctx := context.Background()
 	admin := s.mustOrg(t, "acme")
 	mustRegister(t, admin, myApp)
-	for _, path := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(s.URL + path)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("%s = %v, %v", path, resp, err)
+
+	t.Run("healthz and readyz answer 200", func(t *testing.T) {
+		for _, path := range []string{"/healthz", "/readyz"} {
+			resp, err := http.Get(s.URL + path)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("%s = %v, %v", path, resp, err)
+			}
+			resp.Body.Close()
 		}
-		resp.Body.Close()
-	}
-	resp, err := http.Get(s.URL + "/openapi.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		OpenAPI string                    `json:"openapi"`
-		Paths   map[string]map[string]any `json:"paths"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
-		t.Errorf("openapi = %q", doc.OpenAPI)
-	}
-	for _, want := range []string{"/v1/orgs", "/v1/keys", "/v1/keys/{id}", "/v1/apps/available", "/v1/apps/available/{app}",
-		"/v1/apps/available/{app}/versions/{version}", "/v1/apps/installed", "/v1/apps/{app}/install", "/v1/apps/{app}/settings"} {
-		if doc.Paths[want] == nil {
-			t.Errorf("openapi.json has no path %s", want)
-		}
-	}
-	// Metrics count requests by route, never by org or key.
-	if _, err := admin.App(ctx, "my_app"); err != nil {
-		t.Fatal(err)
-	}
-	resp, err = http.Get(s.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := string(body)
-	for _, want := range []string{`route="POST /v1/apps/available"`, `route="GET /v1/apps/available/{app}"`, "switchboard_http_request_duration_seconds_bucket"} {
-		if !strings.Contains(m, want) {
-			t.Errorf("metrics lack %s", want)
-		}
-	}
-	if strings.Contains(m, "acme") {
-		t.Error("metrics mention the org")
-	}
-	// Problems are RFC 9457 documents, unknown routes included.
-	for _, path := range []string{"/v1/nowhere", "/v1/apps/my_app/nothing"} {
-		resp, err = http.Get(s.URL + path)
+	})
+
+	t.Run("openapi.json is an OpenAPI 3.1 document with every path", func(t *testing.T) {
+		resp, err := http.Get(s.URL + "/openapi.json")
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" || resp.Header.Get("X-Request-Id") == "" {
-			t.Errorf("%s: %d %q id %q", path, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("X-Request-Id"))
+		var doc struct {
+			OpenAPI string                    `json:"openapi"`
+			Paths   map[string]map[string]any `json:"paths"`
 		}
-	}
-	// One log line per request, with its id, and never a key.
-	logs := s.logsAfter(t, `"path":"/v1/nowhere"`)
-	if !strings.Contains(logs, `"request_id"`) || strings.Contains(logs, testOperatorKey) || strings.Contains(logs, "sbk_") {
-		t.Errorf("logs are wrong:\n%s", logs)
-	}
+		if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !strings.HasPrefix(doc.OpenAPI, "3.1") {
+			t.Errorf("openapi = %q", doc.OpenAPI)
+		}
+		for _, want := range []string{"/v1/orgs", "/v1/keys", "/v1/keys/{id}", "/v1/apps/available", "/v1/apps/available/{app}",
+			"/v1/apps/available/{app}/versions/{version}", "/v1/apps/installed", "/v1/apps/{app}/install", "/v1/apps/{app}/settings"} {
+			if doc.Paths[want] == nil {
+				t.Errorf("openapi.json has no path %s", want)
+			}
+		}
+	})
+
+	t.Run("metrics count requests by route, never by org or key", func(t *testing.T) {
+		if _, err := admin.App(ctx, "my_app"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(s.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := string(body)
+		for _, want := range []string{`route="POST /v1/apps/available"`, `route="GET /v1/apps/available/{app}"`, "switchboard_http_request_duration_seconds_bucket"} {
+			if !strings.Contains(m, want) {
+				t.Errorf("metrics lack %s", want)
+			}
+		}
+		if strings.Contains(m, "acme") {
+			t.Error("metrics mention the org")
+		}
+	})
+
+	t.Run("problems are RFC 9457 documents, unknown routes included", func(t *testing.T) {
+		for _, path := range []string{"/v1/nowhere", "/v1/apps/my_app/nothing"} {
+			resp, err := http.Get(s.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" || resp.Header.Get("X-Request-Id") == "" {
+				t.Errorf("%s: %d %q id %q", path, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("X-Request-Id"))
+			}
+		}
+	})
+
+	// The request logged is the previous step's GET /v1/nowhere.
+	t.Run("one log line per request, with its id, and never a key", func(t *testing.T) {
+		logs := s.logsAfter(t, `"path":"/v1/nowhere"`)
+		if !strings.Contains(logs, `"request_id"`) || strings.Contains(logs, testOperatorKey) || strings.Contains(logs, "sbk_") {
+			t.Errorf("logs are wrong:\n%s", logs)
+		}
+	})
 }
 
 func errorsAs(err error, target **client.Error) bool {

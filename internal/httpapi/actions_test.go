@@ -37,74 +37,96 @@ func TestActionsSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := apitest.Register(t, admin, string(def))
-	if len(v.Warnings) != 1 || !strings.Contains(v.Warnings[0].Message, "orderId") {
-		t.Errorf("warnings = %+v, want one about orderId", v.Warnings)
-	}
 	ctx := context.Background()
 	if _, err := admin.PutSettings(ctx, "ecommstore", client.Settings{"default": {"authToken": seedSecret}}); err != nil {
 		t.Fatal(err)
 	}
 	agent := apitest.Key(t, admin, "agent")
 
-	out, err := agent.RunAction(ctx, "ecommstore.store.refundOrder", map[string]any{"querystring": "refund=full&notify=1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := up.last(t)
-	if got.Method != "POST" || got.Path != "/orders/" || got.Query != "refund=full&notify=1" {
-		t.Errorf("upstream got %s %s?%s", got.Method, got.Path, got.Query)
-	}
-	if got.Body != `{"refund":true}` || got.Header.Get("Content-Type") != "application/json" {
-		t.Errorf("upstream body %s (%s)", got.Body, got.Header.Get("Content-Type"))
-	}
-	if got.Header.Get("Authorization") != "Bearer "+seedSecret {
-		t.Errorf("upstream Authorization = %q", got.Header.Get("Authorization"))
-	}
-	var res map[string]any
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatal(err)
-	}
-	// The output template takes /#body and /#response; the output schema
-	// keeps exactly those two objects.
-	wantBody := map[string]any{"status": "REFUNDED", "amount": 12.5}
-	if diff := cmp.Diff(wantBody, res["body"]); diff != "" {
-		t.Errorf("output body (-want +got):\n%s", diff)
-	}
-	resp := res["response"].(map[string]any)
-	if resp["statusCode"] != float64(200) || resp["headers"].(map[string]any)["x-request-id"] != "up-1" || !cmp.Equal(resp["body"], wantBody) {
-		t.Errorf("output response = %+v", resp)
-	}
-	if len(res) != 2 {
-		t.Errorf("output has %d members, want 2: %s", len(res), out)
-	}
-
-	// Input outside the input schema is refused, and nothing is sent.
-	before := up.count.Load()
-	_, err = agent.RunAction(ctx, "ecommstore.store.refundOrder", map[string]any{"orderId": "o-1"})
-	ce := wantProblem(t, err, 400, "invalid_input")
-	if len(ce.Errors) != 1 || ce.Errors[0].Location != "/input/orderId" {
-		t.Errorf("problems = %+v", ce.Errors)
-	}
-	if up.count.Load() != before {
-		t.Error("a refused input was sent")
-	}
-
-	// Listing and getting show the sampleOutputContext; every spelling works.
-	acts, err := agent.Actions(ctx)
-	if err != nil || len(acts) != 1 || string(acts[0].SampleOutputContext) != `{"data":{"status":"REFUNDED"}}` {
-		t.Fatalf("actions = %+v, %v", acts, err)
-	}
-	for _, name := range []string{"kustomer.app.ecommstore.store.refundOrder", "ecommstore_acme.store.refundOrder", "ecommstore.app.store.refundOrder"} {
-		a, err := agent.Action(ctx, name)
-		if err != nil || a.Name != "kustomer.app.ecommstore_acme.store.refundOrder" {
-			t.Errorf("get %s = %+v, %v", name, a, err)
+	t.Run("registering the seed warns once, about orderId", func(t *testing.T) {
+		if len(v.Warnings) != 1 || !strings.Contains(v.Warnings[0].Message, "orderId") {
+			t.Errorf("warnings = %+v, want one about orderId", v.Warnings)
 		}
+	})
+
+	var out []byte
+	ran := false // the run got an answer: the steps below read it or count it
+	t.Run("a run sends the templated request with the secret to the real host", func(t *testing.T) {
+		var err error
+		out, err = agent.RunAction(ctx, "ecommstore.store.refundOrder", map[string]any{"querystring": "refund=full&notify=1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran = true
+		got := up.last(t)
+		if got.Method != "POST" || got.Path != "/orders/" || got.Query != "refund=full&notify=1" {
+			t.Errorf("upstream got %s %s?%s", got.Method, got.Path, got.Query)
+		}
+		if got.Body != `{"refund":true}` || got.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("upstream body %s (%s)", got.Body, got.Header.Get("Content-Type"))
+		}
+		if got.Header.Get("Authorization") != "Bearer "+seedSecret {
+			t.Errorf("upstream Authorization = %q", got.Header.Get("Authorization"))
+		}
+	})
+	if !ran {
+		return
 	}
-	// Every action run is audited.
-	entries, _, err := admin.AuditLogs(ctx, client.AuditQuery{Command: "ecommstore.store.refundOrder"})
-	if err != nil || len(entries) != 1 || entries[0].Kind != "action" || entries[0].Status != 200 || entries[0].URL != "https://api.ecommstore.com/orders/?refund=full&notify=1" {
-		t.Fatalf("audit = %+v, %v", entries, err)
-	}
+
+	t.Run("the output keeps exactly the body and the response the output template takes", func(t *testing.T) {
+		var res map[string]any
+		if err := json.Unmarshal(out, &res); err != nil {
+			t.Fatal(err)
+		}
+		// The output template takes /#body and /#response; the output schema
+		// keeps exactly those two objects.
+		wantBody := map[string]any{"status": "REFUNDED", "amount": 12.5}
+		if diff := cmp.Diff(wantBody, res["body"]); diff != "" {
+			t.Errorf("output body (-want +got):\n%s", diff)
+		}
+		resp := res["response"].(map[string]any)
+		if resp["statusCode"] != float64(200) || resp["headers"].(map[string]any)["x-request-id"] != "up-1" || !cmp.Equal(resp["body"], wantBody) {
+			t.Errorf("output response = %+v", resp)
+		}
+		if len(res) != 2 {
+			t.Errorf("output has %d members, want 2: %s", len(res), out)
+		}
+	})
+
+	t.Run("input outside the input schema is refused and nothing is sent", func(t *testing.T) {
+		before := up.count.Load()
+		_, err := agent.RunAction(ctx, "ecommstore.store.refundOrder", map[string]any{"orderId": "o-1"})
+		ce := wantProblem(t, err, 400, "invalid_input")
+		if len(ce.Errors) != 1 || ce.Errors[0].Location != "/input/orderId" {
+			t.Errorf("problems = %+v", ce.Errors)
+		}
+		if up.count.Load() != before {
+			t.Error("a refused input was sent")
+		}
+	})
+
+	t.Run("the action list shows the sampleOutputContext", func(t *testing.T) {
+		acts, err := agent.Actions(ctx)
+		if err != nil || len(acts) != 1 || string(acts[0].SampleOutputContext) != `{"data":{"status":"REFUNDED"}}` {
+			t.Fatalf("actions = %+v, %v", acts, err)
+		}
+	})
+
+	t.Run("every spelling of the action's name gets the action", func(t *testing.T) {
+		for _, name := range []string{"kustomer.app.ecommstore.store.refundOrder", "ecommstore_acme.store.refundOrder", "ecommstore.app.store.refundOrder"} {
+			a, err := agent.Action(ctx, name)
+			if err != nil || a.Name != "kustomer.app.ecommstore_acme.store.refundOrder" {
+				t.Errorf("get %s = %+v, %v", name, a, err)
+			}
+		}
+	})
+
+	t.Run("every action run is audited", func(t *testing.T) {
+		entries, _, err := admin.AuditLogs(ctx, client.AuditQuery{Command: "ecommstore.store.refundOrder"})
+		if err != nil || len(entries) != 1 || entries[0].Kind != "action" || entries[0].Status != 200 || entries[0].URL != "https://api.ecommstore.com/orders/?refund=full&notify=1" {
+			t.Fatalf("audit = %+v, %v", entries, err)
+		}
+	})
 }
 
 // actionEnv registers one action against a plain local upstream that echoes

@@ -143,63 +143,83 @@ func TestCacheNeverCrossesOrgs(t *testing.T) {
 func TestCacheFallbackMode(t *testing.T) {
 	t.Parallel()
 	e := newCacheEnv(t)
-	good := e.run(t, e.admin, "a", nil)
-	wantCache(t, good, "miss", false)
-
-	// The upstream fails after the entry went stale: fallback mode turns
-	// on and the cached response is served, stale.
-	e.clock.Advance(time.Minute)
-	e.up.set("500")
-	res := e.run(t, e.admin, "a", nil)
-	wantCache(t, res, "stale", true)
-	if string(res.Body) != string(good.Body) || res.Status != 200 {
-		t.Fatalf("stale answer = %d %s, want the cached %s", res.Status, res.Body, good.Body)
-	}
-	if e.up.calls.Load() != 2 {
-		t.Fatalf("calls = %d, want 2", e.up.calls.Load())
+	var good *client.RunResult
+	if !t.Run("a first run is a miss", func(t *testing.T) {
+		good = e.run(t, e.admin, "a", nil)
+		wantCache(t, good, "miss", false)
+	}) {
+		return
 	}
 
-	// 20 runs in fallback mode: every 5th calls live, so 4 live calls, and
-	// every answer is the stale response.
-	for i := 0; i < 20; i++ {
+	if !t.Run("an upstream failing after the entry went stale turns fallback on and the stale response is served", func(t *testing.T) {
+		e.clock.Advance(time.Minute)
+		e.up.set("500")
 		res := e.run(t, e.admin, "a", nil)
 		wantCache(t, res, "stale", true)
+		if string(res.Body) != string(good.Body) || res.Status != 200 {
+			t.Fatalf("stale answer = %d %s, want the cached %s", res.Status, res.Body, good.Body)
+		}
+		if e.up.calls.Load() != 2 {
+			t.Fatalf("calls = %d, want 2", e.up.calls.Load())
+		}
+	}) {
+		return
 	}
-	if got := e.up.calls.Load() - 2; got != 4 {
-		t.Fatalf("live calls over 20 runs in fallback mode = %d, want 4", got)
+
+	if !t.Run("in fallback mode every 5th run calls live and every answer is the stale response", func(t *testing.T) {
+		for i := 0; i < 20; i++ {
+			res := e.run(t, e.admin, "a", nil)
+			wantCache(t, res, "stale", true)
+		}
+		if got := e.up.calls.Load() - 2; got != 4 {
+			t.Fatalf("live calls over 20 runs in fallback mode = %d, want 4", got)
+		}
+	}) {
+		return
 	}
 
 	// Recovery: the next probe (the 5th run) gets a status below 400,
 	// which turns fallback off, refreshes the cache and is returned.
-	e.up.set("ok")
-	for i := 1; i <= 4; i++ {
-		wantCache(t, e.run(t, e.admin, "a", nil), "stale", true)
-	}
-	fresh := e.run(t, e.admin, "a", nil)
-	wantCache(t, fresh, "miss", false)
-	if string(fresh.Body) == string(good.Body) {
-		t.Fatal("the probe's answer is the old response")
-	}
-	again := e.run(t, e.admin, "a", nil)
-	wantCache(t, again, "hit", false)
-	if string(again.Body) != string(fresh.Body) {
-		t.Fatal("the cache was not refreshed by the probe")
-	}
-	// Entries live 24 hours: a stale entry older than that is gone, and
-	// with nothing cached every run calls live.
-	e.up.set("500")
-	e.clock.Advance(25 * time.Hour)
-	before := e.up.calls.Load()
-	for i := 0; i < 6; i++ {
-		res := e.run(t, e.admin, "a", nil)
-		wantCache(t, res, "miss", false)
-		if res.Status != 500 || !strings.Contains(string(res.Body), "daily limit") {
-			t.Fatalf("uncached failure = %d %s", res.Status, res.Body)
+	var fresh *client.RunResult
+	if !t.Run("once the upstream recovers, the next probe's answer turns fallback off and is returned", func(t *testing.T) {
+		e.up.set("ok")
+		for i := 1; i <= 4; i++ {
+			wantCache(t, e.run(t, e.admin, "a", nil), "stale", true)
 		}
+		fresh = e.run(t, e.admin, "a", nil)
+		wantCache(t, fresh, "miss", false)
+		if string(fresh.Body) == string(good.Body) {
+			t.Fatal("the probe's answer is the old response")
+		}
+	}) {
+		return
 	}
-	if got := e.up.calls.Load() - before; got != 6 {
-		t.Fatalf("with nothing cached, live calls = %d of 6 runs", got)
+
+	if !t.Run("the probe refreshed the cache", func(t *testing.T) {
+		again := e.run(t, e.admin, "a", nil)
+		wantCache(t, again, "hit", false)
+		if string(again.Body) != string(fresh.Body) {
+			t.Fatal("the cache was not refreshed by the probe")
+		}
+	}) {
+		return
 	}
+
+	t.Run("an entry older than 24 hours is gone and with nothing cached every run calls live", func(t *testing.T) {
+		e.up.set("500")
+		e.clock.Advance(25 * time.Hour)
+		before := e.up.calls.Load()
+		for i := 0; i < 6; i++ {
+			res := e.run(t, e.admin, "a", nil)
+			wantCache(t, res, "miss", false)
+			if res.Status != 500 || !strings.Contains(string(res.Body), "daily limit") {
+				t.Fatalf("uncached failure = %d %s", res.Status, res.Body)
+			}
+		}
+		if got := e.up.calls.Load() - before; got != 6 {
+			t.Fatalf("with nothing cached, live calls = %d of 6 runs", got)
+		}
+	})
 }
 
 // A timeout and a connection error activate fallback mode too.

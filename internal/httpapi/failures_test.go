@@ -56,7 +56,7 @@ func TestRedisDown(t *testing.T) {
 	admin := env.Org(t, "acme")
 	apitest.Register(t, admin, `{"app":"q","version":"1.0.0","title":"Q","commands":[{"name":"get","url":"`+srv.URL+`/x","httpMethod":"get","cacheSeconds":60}]}`)
 	ctx := context.Background()
-	run := func() *client.RunResult {
+	run := func(t *testing.T) *client.RunResult {
 		t.Helper()
 		res, err := admin.RunCommand(ctx, "q.get", client.RunRequest{})
 		if err != nil {
@@ -64,41 +64,56 @@ func TestRedisDown(t *testing.T) {
 		}
 		return res
 	}
-	wantCache(t, run(), "miss", false)
-	wantCache(t, run(), "hit", false)
+
+	if !t.Run("with Redis up a run is cached", func(t *testing.T) {
+		wantCache(t, run(t), "miss", false)
+		wantCache(t, run(t), "hit", false)
+	}) {
+		return
+	}
 
 	proxy.Down()
-	for i := 0; i < 3; i++ {
-		start := time.Now()
-		res := run()
-		wantCache(t, res, "none", false)
-		if d := time.Since(start); d > 2*time.Second {
-			t.Fatalf("a run with Redis down took %v", d)
+	t.Run("with Redis down runs go on uncached and without delay", func(t *testing.T) {
+		for i := 0; i < 3; i++ {
+			start := time.Now()
+			res := run(t)
+			wantCache(t, res, "none", false)
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("a run with Redis down took %v", d)
+			}
 		}
-	}
-	if v := metricValue(t, env, "switchboard_cache_errors_total"); v == "" || v == "0" {
-		t.Errorf("switchboard_cache_errors_total = %q", v)
-	}
-	for deadline := time.Now().Add(2 * time.Second); !strings.Contains(env.Logs.String(), "runs go on uncached"); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no warning logged")
+	})
+
+	t.Run("with Redis down the cache errors are counted by a metric", func(t *testing.T) {
+		if v := metricValue(t, env, "switchboard_cache_errors_total"); v == "" || v == "0" {
+			t.Errorf("switchboard_cache_errors_total = %q", v)
 		}
-	}
-	if n := strings.Count(env.Logs.String(), "runs go on uncached"); n != 1 {
-		t.Errorf("the warning was logged %d times, want once a minute", n)
-	}
+	})
+
+	t.Run("with Redis down one warning is logged a minute", func(t *testing.T) {
+		for deadline := time.Now().Add(2 * time.Second); !strings.Contains(env.Logs.String(), "runs go on uncached"); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("no warning logged")
+			}
+		}
+		if n := strings.Count(env.Logs.String(), "runs go on uncached"); n != 1 {
+			t.Errorf("the warning was logged %d times, want once a minute", n)
+		}
+	})
 
 	proxy.Up()
-	var res *client.RunResult
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		res = run()
-		if res.Cache != "none" || time.Now().After(deadline) {
-			break
+	t.Run("caching comes back by itself when Redis does", func(t *testing.T) {
+		var res *client.RunResult
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			res = run(t)
+			if res.Cache != "none" || time.Now().After(deadline) {
+				break
+			}
 		}
-	}
-	if res.Cache != "hit" && res.Cache != "miss" {
-		t.Fatalf("after Redis came back: cache %q", res.Cache)
-	}
+		if res.Cache != "hit" && res.Cache != "miss" {
+			t.Fatalf("after Redis came back: cache %q", res.Cache)
+		}
+	})
 }
 
 // PostgreSQL down: /readyz fails, writes fail with a clear 503, runs that
@@ -124,10 +139,8 @@ func TestPostgresDown(t *testing.T) {
 		{"name":"get","url":"`+srv.URL+`/x","httpMethod":"get"},
 		{"name":"audited","url":"`+srv.URL+`/x","httpMethod":"get","auditLogging":true}]}`)
 	ctx := context.Background()
-	if _, err := admin.RunCommand(ctx, "q.get", client.RunRequest{}); err != nil {
-		t.Fatal(err)
-	}
-	ready := func() int {
+	ready := func(t *testing.T) int {
+		t.Helper()
 		resp, err := http.Get(env.URL + "/readyz")
 		if err != nil {
 			t.Fatal(err)
@@ -135,38 +148,65 @@ func TestPostgresDown(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if ready() != 200 {
-		t.Fatal("not ready before the outage")
+
+	if !t.Run("before the outage a run works and the server is ready", func(t *testing.T) {
+		if _, err := admin.RunCommand(ctx, "q.get", client.RunRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		if ready(t) != 200 {
+			t.Fatal("not ready before the outage")
+		}
+	}) {
+		return
 	}
 
 	proxy.Down()
-	if s := ready(); s != 503 {
-		t.Fatalf("/readyz with PostgreSQL down = %d, want 503", s)
-	}
-	_, err = admin.PutSettings(ctx, "q", client.Settings{"default": {"x": "y"}})
-	ce := wantProblem(t, err, 503, "unavailable")
-	if !strings.Contains(ce.Detail, "database") {
-		t.Errorf("detail %q does not say what is down", ce.Detail)
-	}
-	// The run path reads no database.
-	if _, err := admin.RunCommand(ctx, "q.get", client.RunRequest{}); err != nil {
-		t.Fatalf("a run with PostgreSQL down: %v", err)
-	}
-	// An audited run cannot make its entry durable: 503, not a lost entry.
-	_, err = admin.RunCommand(ctx, "q.audited", client.RunRequest{})
-	wantProblem(t, err, 503, "unavailable")
+	t.Run("with PostgreSQL down readyz answers 503", func(t *testing.T) {
+		if s := ready(t); s != 503 {
+			t.Fatalf("/readyz with PostgreSQL down = %d, want 503", s)
+		}
+	})
+
+	t.Run("with PostgreSQL down a write fails with a 503 saying the database is down", func(t *testing.T) {
+		_, err := admin.PutSettings(ctx, "q", client.Settings{"default": {"x": "y"}})
+		ce := wantProblem(t, err, 503, "unavailable")
+		if !strings.Contains(ce.Detail, "database") {
+			t.Errorf("detail %q does not say what is down", ce.Detail)
+		}
+	})
+
+	t.Run("with PostgreSQL down a run goes on: the run path reads no database", func(t *testing.T) {
+		if _, err := admin.RunCommand(ctx, "q.get", client.RunRequest{}); err != nil {
+			t.Fatalf("a run with PostgreSQL down: %v", err)
+		}
+	})
+
+	t.Run("with PostgreSQL down an audited run is a 503, not a lost entry", func(t *testing.T) {
+		_, err := admin.RunCommand(ctx, "q.audited", client.RunRequest{})
+		wantProblem(t, err, 503, "unavailable")
+	})
 
 	proxy.Up()
-	eventually(t, "readiness after the outage", func() error {
-		if ready() != 200 {
-			return io.ErrUnexpectedEOF
+	if !t.Run("the server is ready again after the outage", func(t *testing.T) {
+		eventually(t, "readiness after the outage", func() error {
+			if ready(t) != 200 {
+				return io.ErrUnexpectedEOF
+			}
+			return nil
+		})
+	}) {
+		return
+	}
+
+	t.Run("a write works again after the outage", func(t *testing.T) {
+		if _, err := admin.PutSettings(ctx, "q", client.Settings{"default": {"x": "y"}}); err != nil {
+			t.Fatalf("a write after the outage: %v", err)
 		}
-		return nil
 	})
-	if _, err := admin.PutSettings(ctx, "q", client.Settings{"default": {"x": "y"}}); err != nil {
-		t.Fatalf("a write after the outage: %v", err)
-	}
-	if _, err := admin.RunCommand(ctx, "q.audited", client.RunRequest{}); err != nil {
-		t.Fatalf("an audited run after the outage: %v", err)
-	}
+
+	t.Run("an audited run works again after the outage", func(t *testing.T) {
+		if _, err := admin.RunCommand(ctx, "q.audited", client.RunRequest{}); err != nil {
+			t.Fatalf("an audited run after the outage: %v", err)
+		}
+	})
 }

@@ -264,123 +264,148 @@ func TestOAuthAuthorizationCode(t *testing.T) {
 	ctx := context.Background()
 	agent := apitest.Key(t, e.admin, "agent")
 
-	// Before connecting, runs say how to connect.
-	_, err := e.run(t, agent)
-	ce := wantProblem(t, err, 424, "account_disconnected")
-	if !strings.Contains(ce.Detail, "switchboard accounts connect") {
-		t.Errorf("detail = %s", ce.Detail)
-	}
-
-	e.connect(t, "default")
-	acc := e.accounts(t)
-	if len(acc.Items) != 1 || acc.Items[0].Status != "connected" || strings.Join(acc.Items[0].Scopes, " ") != "orders.read orders.write" ||
-		!acc.Items[0].ExpiresAt.After(e.clock.Now()) {
-		t.Fatalf("accounts = %+v", acc)
-	}
-	res, err := e.run(t, agent)
-	if err != nil || res.Status != 200 {
-		t.Fatalf("run = %+v, %v", res, err)
-	}
-	// The token the upstream echoes is redacted.
-	if strings.Contains(string(res.Body), "at-") || !strings.Contains(string(res.Body), "[redacted]") {
-		t.Errorf("the token leaked: %s", res.Body)
-	}
-	out, err := agent.RunAction(ctx, "shop.list", nil)
-	if err != nil || string(out) != `{"orders":[1,2]}` {
-		t.Fatalf("action = %s, %v", out, err)
-	}
-
-	// Expiry: one refresh however many runs find the token expired, and
-	// the rotated refresh token is the one used next.
-	e.clock.Advance(2 * time.Minute)
-	concurrently(t, 50, func(int) error {
-		if res, err := e.run(t, agent); err != nil || res.Status != 200 {
-			return fmt.Errorf("%v %v", res, err)
+	t.Run("before connecting, runs say how to connect", func(t *testing.T) {
+		_, err := e.run(t, agent)
+		ce := wantProblem(t, err, 424, "account_disconnected")
+		if !strings.Contains(ce.Detail, "switchboard accounts connect") {
+			t.Errorf("detail = %s", ce.Detail)
 		}
-		return nil
 	})
-	if n := e.p.refreshes.Load(); n != 1 {
-		t.Fatalf("refreshes for 50 concurrent runs = %d, want 1", n)
-	}
-	e.clock.Advance(2 * time.Minute)
-	if _, err := e.run(t, agent); err != nil {
-		t.Fatalf("run after a second expiry (rotated refresh token): %v", err)
-	}
-	if n := e.p.refreshes.Load(); n != 2 {
-		t.Fatalf("refreshes = %d, want 2", n)
+
+	if !t.Run("the authorization code flow connects the account with its scopes", func(t *testing.T) {
+		e.connect(t, "default")
+		acc := e.accounts(t)
+		if len(acc.Items) != 1 || acc.Items[0].Status != "connected" || strings.Join(acc.Items[0].Scopes, " ") != "orders.read orders.write" ||
+			!acc.Items[0].ExpiresAt.After(e.clock.Now()) {
+			t.Fatalf("accounts = %+v", acc)
+		}
+	}) {
+		return
 	}
 
-	// An upstream 401: one refresh, one retry.
-	e.p.expireAll()
-	calls := e.p.apiCalls.Load()
-	res, err = e.run(t, agent)
-	if err != nil || res.Status != 200 {
-		t.Fatalf("run after a 401 = %+v, %v", res, err)
-	}
-	if n := e.p.refreshes.Load(); n != 3 || e.p.apiCalls.Load()-calls != 2 {
-		t.Fatalf("after a 401: %d refreshes (want 3), %d upstream calls (want 2)", n, e.p.apiCalls.Load()-calls)
+	t.Run("a command run uses the token and the token it echoes is redacted", func(t *testing.T) {
+		res, err := e.run(t, agent)
+		if err != nil || res.Status != 200 {
+			t.Fatalf("run = %+v, %v", res, err)
+		}
+		if strings.Contains(string(res.Body), "at-") || !strings.Contains(string(res.Body), "[redacted]") {
+			t.Errorf("the token leaked: %s", res.Body)
+		}
+	})
+
+	t.Run("an action run uses the account", func(t *testing.T) {
+		out, err := agent.RunAction(ctx, "shop.list", nil)
+		if err != nil || string(out) != `{"orders":[1,2]}` {
+			t.Fatalf("action = %s, %v", out, err)
+		}
+	})
+
+	if !t.Run("50 concurrent runs finding the token expired make one refresh", func(t *testing.T) {
+		e.clock.Advance(2 * time.Minute)
+		concurrently(t, 50, func(int) error {
+			if res, err := e.run(t, agent); err != nil || res.Status != 200 {
+				return fmt.Errorf("%v %v", res, err)
+			}
+			return nil
+		})
+		if n := e.p.refreshes.Load(); n != 1 {
+			t.Fatalf("refreshes for 50 concurrent runs = %d, want 1", n)
+		}
+	}) {
+		return
 	}
 
-	// The provider refuses refreshes: the account needs reauthorization.
-	e.p.refuse = true
-	e.clock.Advance(5 * time.Minute)
-	_, err = e.run(t, agent)
-	ce = wantProblem(t, err, 424, "account_disconnected")
-	if !strings.Contains(ce.Detail, "accounts connect shop_acme default") {
-		t.Errorf("detail = %s", ce.Detail)
-	}
-	if acc := e.accounts(t); acc.Items[0].Status != "needs_reauthorization" {
-		t.Fatalf("status = %s", acc.Items[0].Status)
-	}
-	_, err = agent.RunAction(ctx, "shop.list", nil)
-	wantProblem(t, err, 424, "account_disconnected")
-
-	// Connecting again mends it.
-	e.p.refuse = false
-	e.connect(t, "default")
-	if _, err := e.run(t, agent); err != nil {
-		t.Fatal(err)
+	if !t.Run("the rotated refresh token is the one used at the next expiry", func(t *testing.T) {
+		e.clock.Advance(2 * time.Minute)
+		if _, err := e.run(t, agent); err != nil {
+			t.Fatalf("run after a second expiry (rotated refresh token): %v", err)
+		}
+		if n := e.p.refreshes.Load(); n != 2 {
+			t.Fatalf("refreshes = %d, want 2", n)
+		}
+	}) {
+		return
 	}
 
-	// Tokens are in no answer, log line or audit entry, and not in plain
-	// text on disk.
-	entries, _, err := e.admin.AuditLogs(ctx, client.AuditQuery{Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
+	if !t.Run("an upstream 401 makes one refresh and one retry", func(t *testing.T) {
+		e.p.expireAll()
+		calls := e.p.apiCalls.Load()
+		res, err := e.run(t, agent)
+		if err != nil || res.Status != 200 {
+			t.Fatalf("run after a 401 = %+v, %v", res, err)
+		}
+		if n := e.p.refreshes.Load(); n != 3 || e.p.apiCalls.Load()-calls != 2 {
+			t.Fatalf("after a 401: %d refreshes (want 3), %d upstream calls (want 2)", n, e.p.apiCalls.Load()-calls)
+		}
+	}) {
+		return
 	}
-	b, _ := json.Marshal(entries)
-	logs := e.env.Logs.String()
-	for i := 1; i <= e.p.n; i++ {
-		for _, tok := range []string{fmt.Sprintf("at-%d\"", i), fmt.Sprintf("rt-%d\"", i)} {
-			if strings.Contains(string(b), tok) || strings.Contains(logs, tok) {
-				t.Errorf("%s appears in the audit log or the server log", tok)
+
+	t.Run("a refused refresh leaves the account needing reauthorization", func(t *testing.T) {
+		e.p.refuse = true
+		e.clock.Advance(5 * time.Minute)
+		_, err := e.run(t, agent)
+		ce := wantProblem(t, err, 424, "account_disconnected")
+		if !strings.Contains(ce.Detail, "accounts connect shop_acme default") {
+			t.Errorf("detail = %s", ce.Detail)
+		}
+		if acc := e.accounts(t); acc.Items[0].Status != "needs_reauthorization" {
+			t.Fatalf("status = %s", acc.Items[0].Status)
+		}
+		_, err = agent.RunAction(ctx, "shop.list", nil)
+		wantProblem(t, err, 424, "account_disconnected")
+	})
+
+	if !t.Run("connecting again mends the account", func(t *testing.T) {
+		e.p.refuse = false
+		e.connect(t, "default")
+		if _, err := e.run(t, agent); err != nil {
+			t.Fatal(err)
+		}
+	}) {
+		return
+	}
+
+	t.Run("tokens are in no audit entry or log line and not in plain text on disk", func(t *testing.T) {
+		entries, _, err := e.admin.AuditLogs(ctx, client.AuditQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(entries)
+		logs := e.env.Logs.String()
+		for i := 1; i <= e.p.n; i++ {
+			for _, tok := range []string{fmt.Sprintf("at-%d\"", i), fmt.Sprintf("rt-%d\"", i)} {
+				if strings.Contains(string(b), tok) || strings.Contains(logs, tok) {
+					t.Errorf("%s appears in the audit log or the server log", tok)
+				}
 			}
 		}
-	}
-	files, _ := filepath.Glob(filepath.Join(e.env.Dir, "*"))
-	if len(files) == 0 {
-		t.Fatal("no database files to check")
-	}
-	for _, f := range files {
-		data, _ := os.ReadFile(f)
-		if strings.Contains(string(data), "at-1") || strings.Contains(string(data), e.p.refresh) || strings.Contains(string(data), clientSecret) {
-			t.Errorf("a token or the client secret is in plain text in %s", f)
+		files, _ := filepath.Glob(filepath.Join(e.env.Dir, "*"))
+		if len(files) == 0 {
+			t.Fatal("no database files to check")
 		}
-	}
+		for _, f := range files {
+			data, _ := os.ReadFile(f)
+			if strings.Contains(string(data), "at-1") || strings.Contains(string(data), e.p.refresh) || strings.Contains(string(data), clientSecret) {
+				t.Errorf("a token or the client secret is in plain text in %s", f)
+			}
+		}
+	})
 
-	// Disconnecting revokes the refresh token at the provider.
-	current := e.p.refresh
-	if _, err := e.admin.Raw(ctx, "DELETE", "/v1/apps/shop/accounts/default", nil); err != nil {
-		t.Fatal(err)
-	}
-	if len(e.p.revoked) != 1 || e.p.revoked[0] != current {
-		t.Errorf("revoked = %v, want [%s]", e.p.revoked, current)
-	}
-	if acc := e.accounts(t); len(acc.Items) != 0 {
-		t.Errorf("accounts after disconnecting = %+v", acc)
-	}
-	_, err = e.run(t, agent)
-	wantProblem(t, err, 424, "account_disconnected")
+	t.Run("disconnecting revokes the refresh token at the provider", func(t *testing.T) {
+		current := e.p.refresh
+		if _, err := e.admin.Raw(ctx, "DELETE", "/v1/apps/shop/accounts/default", nil); err != nil {
+			t.Fatal(err)
+		}
+		if len(e.p.revoked) != 1 || e.p.revoked[0] != current {
+			t.Errorf("revoked = %v, want [%s]", e.p.revoked, current)
+		}
+		if acc := e.accounts(t); len(acc.Items) != 0 {
+			t.Errorf("accounts after disconnecting = %+v", acc)
+		}
+		_, err := e.run(t, agent)
+		wantProblem(t, err, 424, "account_disconnected")
+	})
 }
 
 // A state is random, single use, expires in 10 minutes and is bound to its

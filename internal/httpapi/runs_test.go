@@ -111,96 +111,123 @@ func TestCommandsSeed(t *testing.T) {
 	})
 	ctx := context.Background()
 
-	// The seed's own example run body: both violations named, nothing sent.
-	seedRun := `{"body": {"refundOption": true}, "headers": {"Authorization": "Bearer {{authToken}}"}, "args": {"store": "dunder-mifflin"}}`
-	_, err := agent.Raw(ctx, "POST", "/v1/commands/ecommstore.store.refundOrder/run", json.RawMessage(seedRun))
-	ce := wantProblem(t, err, 400, "invalid_input")
-	var locs []string
-	for _, p := range ce.Errors {
-		locs = append(locs, p.Location+": "+p.Message)
-	}
-	want := []string{"/body/foo: must have required property 'foo'", "/body/refundOption: must NOT have additional properties"}
-	if diff := cmp.Diff(want, locs); diff != "" {
-		t.Errorf("violations (-want +got):\n%s", diff)
-	}
-	if up.count.Load() != 0 {
-		t.Fatalf("the upstream received %d requests for a refused run", up.count.Load())
-	}
-
-	// A valid run, with urlArgs as the Cards SDK sends them.
-	validRun := `{"body": {"foo": 12}, "headers": {"Authorization": "Bearer {{authToken}}"}, "urlArgs": {"store": "dunder-mifflin"}}`
-	raw, err := agent.Raw(ctx, "POST", "/v1/commands/ecommstore.store.refundOrder/run", json.RawMessage(validRun))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := up.last(t)
-	if got.Method != "POST" || got.Host != "dunder-mifflin.example-ecommstore.com" || got.Path != "/orders" {
-		t.Errorf("upstream got %s %s%s", got.Method, got.Host, got.Path)
-	}
-	if got.Body != `{"foo":"12"}` {
-		t.Errorf("upstream body = %s, want {\"foo\":\"12\"}", got.Body)
-	}
-	if a := got.Header.Get("Authorization"); a != "Bearer "+seedSecret {
-		t.Errorf("upstream Authorization = %q", a)
-	}
-	if ct := got.Header.Get("Content-Type"); ct != "application/json" {
-		t.Errorf("upstream Content-Type = %q", ct)
-	}
-	var res map[string]any
-	if err := json.Unmarshal(raw, &res); err != nil {
-		t.Fatal(err)
-	}
-	// The output schema converts foo to a string and keeps the rest.
-	wantBody := map[string]any{"foo": "12", "refunded": true, "id": "r_1"}
-	if diff := cmp.Diff(wantBody, res["body"]); diff != "" {
-		t.Errorf("body (-want +got):\n%s", diff)
-	}
-	if res["status"] != float64(200) || res["headers"].(map[string]any)["x-upstream"] != "yes" {
-		t.Errorf("response = %s", raw)
-	}
-	if _, ok := res["cache"].(string); !ok {
-		t.Errorf("response has no cache member: %s", raw)
-	}
-
-	// Every spelling reaches the same command.
-	for _, name := range []string{"kustomer.app.ecommstore.store.refundOrder", "ecommstore.app.store.refundOrder",
-		"ecommstore_acme.store.refundOrder", "kustomer.app.ecommstore_acme.store.refundOrder", "ecommstore_acme.app.store.refundOrder"} {
-		if _, err := agent.RunCommand(ctx, name, client.RunRequest{Body: map[string]any{"foo": "x"}, Args: map[string]string{"store": "dunder-mifflin"}}); err != nil {
-			t.Errorf("run %s: %v", name, err)
+	t.Run("the seed's example run is refused by its input schema, both violations named, nothing sent", func(t *testing.T) {
+		seedRun := `{"body": {"refundOption": true}, "headers": {"Authorization": "Bearer {{authToken}}"}, "args": {"store": "dunder-mifflin"}}`
+		_, err := agent.Raw(ctx, "POST", "/v1/commands/ecommstore.store.refundOrder/run", json.RawMessage(seedRun))
+		ce := wantProblem(t, err, 400, "invalid_input")
+		var locs []string
+		for _, p := range ce.Errors {
+			locs = append(locs, p.Location+": "+p.Message)
 		}
-		c, err := agent.Command(ctx, name)
-		if err != nil || c.Name != "kustomer.app.ecommstore_acme.store.refundOrder" {
-			t.Errorf("get %s = %+v, %v", name, c, err)
+		want := []string{"/body/foo: must have required property 'foo'", "/body/refundOption: must NOT have additional properties"}
+		if diff := cmp.Diff(want, locs); diff != "" {
+			t.Errorf("violations (-want +got):\n%s", diff)
 		}
-	}
-	cmds, err := agent.Commands(ctx)
-	if err != nil || len(cmds) != 1 || cmds[0].App != "ecommstore_acme" {
-		t.Fatalf("commands = %+v, %v", cmds, err)
-	}
+		if up.count.Load() != 0 {
+			t.Fatalf("the upstream received %d requests for a refused run", up.count.Load())
+		}
+	})
 
-	// auditLogging: every run is in the audit log, never headers or bodies.
-	auditor := apitest.Key(t, admin, "auditor")
-	entries, _, err := auditor.AuditLogs(ctx, client.AuditQuery{Command: "ecommstore.store.refundOrder"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 6 {
-		t.Fatalf("audit entries = %d, want 6 (the refused run sent nothing and is not one)", len(entries))
-	}
-	e := entries[len(entries)-1]
-	if e.Command != "kustomer.app.ecommstore_acme.store.refundOrder" || e.Args["store"] != "dunder-mifflin" || e.Method != "POST" ||
-		e.URL != "https://dunder-mifflin.example-ecommstore.com/orders" || e.Status != 200 || e.Actor.Name != "test agent" || e.Org != "acme" {
-		t.Errorf("audit entry = %+v", e)
-	}
-	page, _ := json.Marshal(entries)
-	if strings.Contains(string(page), seedSecret) || strings.Contains(string(page), "foo") {
-		t.Errorf("the audit log holds a secret or a body: %s", page)
-	}
-	_, _, err = agent.AuditLogs(ctx, client.AuditQuery{})
-	wantProblem(t, err, 403, "forbidden")
-	if strings.Contains(env.Logs.String(), seedSecret) {
-		t.Error("the secret is in the server log")
-	}
+	var raw []byte
+	answered := false // the valid run got an answer: the steps reading it and counting runs need one
+	t.Run("a valid run with urlArgs sends the converted body, the secret and the interpolated host", func(t *testing.T) {
+		// urlArgs as the Cards SDK sends them.
+		validRun := `{"body": {"foo": 12}, "headers": {"Authorization": "Bearer {{authToken}}"}, "urlArgs": {"store": "dunder-mifflin"}}`
+		var err error
+		raw, err = agent.Raw(ctx, "POST", "/v1/commands/ecommstore.store.refundOrder/run", json.RawMessage(validRun))
+		if err != nil {
+			t.Fatal(err)
+		}
+		answered = true
+		got := up.last(t)
+		if got.Method != "POST" || got.Host != "dunder-mifflin.example-ecommstore.com" || got.Path != "/orders" {
+			t.Errorf("upstream got %s %s%s", got.Method, got.Host, got.Path)
+		}
+		if got.Body != `{"foo":"12"}` {
+			t.Errorf("upstream body = %s, want {\"foo\":\"12\"}", got.Body)
+		}
+		if a := got.Header.Get("Authorization"); a != "Bearer "+seedSecret {
+			t.Errorf("upstream Authorization = %q", a)
+		}
+		if ct := got.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("upstream Content-Type = %q", ct)
+		}
+	})
+
+	t.Run("the valid run's answer is converted by the output schema and keeps the rest", func(t *testing.T) {
+		if !answered {
+			t.Skip("the valid run gave no answer")
+		}
+		var res map[string]any
+		if err := json.Unmarshal(raw, &res); err != nil {
+			t.Fatal(err)
+		}
+		// The output schema converts foo to a string and keeps the rest.
+		wantBody := map[string]any{"foo": "12", "refunded": true, "id": "r_1"}
+		if diff := cmp.Diff(wantBody, res["body"]); diff != "" {
+			t.Errorf("body (-want +got):\n%s", diff)
+		}
+		if res["status"] != float64(200) || res["headers"].(map[string]any)["x-upstream"] != "yes" {
+			t.Errorf("response = %s", raw)
+		}
+		if _, ok := res["cache"].(string); !ok {
+			t.Errorf("response has no cache member: %s", raw)
+		}
+	})
+
+	t.Run("every spelling of the command's name reaches the same command", func(t *testing.T) {
+		for _, name := range []string{"kustomer.app.ecommstore.store.refundOrder", "ecommstore.app.store.refundOrder",
+			"ecommstore_acme.store.refundOrder", "kustomer.app.ecommstore_acme.store.refundOrder", "ecommstore_acme.app.store.refundOrder"} {
+			if _, err := agent.RunCommand(ctx, name, client.RunRequest{Body: map[string]any{"foo": "x"}, Args: map[string]string{"store": "dunder-mifflin"}}); err != nil {
+				t.Errorf("run %s: %v", name, err)
+			}
+			c, err := agent.Command(ctx, name)
+			if err != nil || c.Name != "kustomer.app.ecommstore_acme.store.refundOrder" {
+				t.Errorf("get %s = %+v, %v", name, c, err)
+			}
+		}
+	})
+
+	t.Run("the command list shows the one namespaced command", func(t *testing.T) {
+		cmds, err := agent.Commands(ctx)
+		if err != nil || len(cmds) != 1 || cmds[0].App != "ecommstore_acme" {
+			t.Fatalf("commands = %+v, %v", cmds, err)
+		}
+	})
+
+	t.Run("auditLogging puts every run in the audit log, never headers or bodies", func(t *testing.T) {
+		if !answered {
+			t.Skip("the valid run failed, so the audit log's count would mislead")
+		}
+		auditor := apitest.Key(t, admin, "auditor")
+		entries, _, err := auditor.AuditLogs(ctx, client.AuditQuery{Command: "ecommstore.store.refundOrder"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 6 {
+			t.Fatalf("audit entries = %d, want 6 (the refused run sent nothing and is not one)", len(entries))
+		}
+		e := entries[len(entries)-1]
+		if e.Command != "kustomer.app.ecommstore_acme.store.refundOrder" || e.Args["store"] != "dunder-mifflin" || e.Method != "POST" ||
+			e.URL != "https://dunder-mifflin.example-ecommstore.com/orders" || e.Status != 200 || e.Actor.Name != "test agent" || e.Org != "acme" {
+			t.Errorf("audit entry = %+v", e)
+		}
+		page, _ := json.Marshal(entries)
+		if strings.Contains(string(page), seedSecret) || strings.Contains(string(page), "foo") {
+			t.Errorf("the audit log holds a secret or a body: %s", page)
+		}
+	})
+
+	t.Run("an agent key cannot read the audit log", func(t *testing.T) {
+		_, _, err := agent.AuditLogs(ctx, client.AuditQuery{})
+		wantProblem(t, err, 403, "forbidden")
+	})
+
+	t.Run("the secret is in no server log line", func(t *testing.T) {
+		if strings.Contains(env.Logs.String(), seedSecret) {
+			t.Error("the secret is in the server log")
+		}
+	})
 }
 
 // An upstream that echoes the secret back: it is redacted everywhere.
@@ -347,42 +374,47 @@ func TestUpstreamFaults(t *testing.T) {
 	apitest.Register(t, admin, `{"app":"faults","version":"1.0.0","title":"Faults","commands":[`+strings.Join(cmds, ",")+`]}`)
 	ctx := context.Background()
 	tests := []struct {
+		name   string
 		cmd    string
 		status int
 		code   string
 		detail string
 	}{
-		{"hang", 504, "upstream_timeout", "did not answer"},
-		{"cut", 502, "upstream_unreachable", "127.0.0.1"},
-		{"huge", 502, "upstream_error", "exceeds"},
-		{"loop", 502, "upstream_error", "redirects"},
+		{"an upstream that never answers is a 504 upstream_timeout", "hang", 504, "upstream_timeout", "did not answer"},
+		{"a connection cut mid-answer is a 502 upstream_unreachable", "cut", 502, "upstream_unreachable", "127.0.0.1"},
+		{"an answer over the size limit is a 502 upstream_error", "huge", 502, "upstream_error", "exceeds"},
+		{"a redirect loop is a 502 upstream_error", "loop", 502, "upstream_error", "redirects"},
 	}
 	for _, tt := range tests {
-		start := time.Now()
-		_, err := admin.RunCommand(ctx, "faults."+tt.cmd, client.RunRequest{})
-		ce := wantProblem(t, err, tt.status, tt.code)
-		if !strings.Contains(ce.Detail, tt.detail) {
-			t.Errorf("%s: detail %q lacks %q", tt.cmd, ce.Detail, tt.detail)
-		}
-		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("%s took %v", tt.cmd, d)
-		}
-		// The server keeps serving.
-		res, err := admin.RunCommand(ctx, "faults.ok", client.RunRequest{})
-		if err != nil || string(res.Body) != `"fine"` || res.Status != 200 {
-			t.Fatalf("after %s: %+v, %v", tt.cmd, res, err)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			_, err := admin.RunCommand(ctx, "faults."+tt.cmd, client.RunRequest{})
+			ce := wantProblem(t, err, tt.status, tt.code)
+			if !strings.Contains(ce.Detail, tt.detail) {
+				t.Errorf("%s: detail %q lacks %q", tt.cmd, ce.Detail, tt.detail)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("%s took %v", tt.cmd, d)
+			}
+			// The server keeps serving.
+			res, err := admin.RunCommand(ctx, "faults.ok", client.RunRequest{})
+			if err != nil || string(res.Body) != `"fine"` || res.Status != 200 {
+				t.Fatalf("after %s: %+v, %v", tt.cmd, res, err)
+			}
+		})
 	}
-	// An upstream error status is an answer: 200 with its status.
-	res, err := admin.RunCommand(ctx, "faults.500", client.RunRequest{})
-	if err != nil || res.Status != 500 || !strings.Contains(string(res.Body), "boom") {
-		t.Fatalf("500 upstream: %+v, %v", res, err)
-	}
-	// Failed runs are audited with their error code.
-	entries, _, err := admin.AuditLogs(ctx, client.AuditQuery{Command: "faults.hang"})
-	if err != nil || len(entries) != 1 || entries[0].Error != "upstream_timeout" || entries[0].Status != 0 {
-		t.Fatalf("audit of the timeout = %+v, %v", entries, err)
-	}
+	t.Run("an upstream error status is an answer: 200 with its status", func(t *testing.T) {
+		res, err := admin.RunCommand(ctx, "faults.500", client.RunRequest{})
+		if err != nil || res.Status != 500 || !strings.Contains(string(res.Body), "boom") {
+			t.Fatalf("500 upstream: %+v, %v", res, err)
+		}
+	})
+	t.Run("a failed run is audited with its error code", func(t *testing.T) {
+		entries, _, err := admin.AuditLogs(ctx, client.AuditQuery{Command: "faults.hang"})
+		if err != nil || len(entries) != 1 || entries[0].Error != "upstream_timeout" || entries[0].Status != 0 {
+			t.Fatalf("audit of the timeout = %+v, %v", entries, err)
+		}
+	})
 }
 
 func TestRunRequestErrors(t *testing.T) {

@@ -74,107 +74,122 @@ func TestTwoInstances(t *testing.T) {
 	}
 	admin1 := client.New(one.URL, org.AdminKey, nil)
 	admin2 := client.New(two.URL, org.AdminKey, nil)
-	// A key made through one works on the other.
-	eventually(t, "the admin key on instance two", func() error { _, err := admin2.Apps(ctx); return err })
-
-	// An app registered through one runs on the other, with the secret set
-	// through one.
-	apitest.Register(t, admin1, `{"app":"quotes","version":"1.0.0","title":"Quotes","commands":[{"name":"get","permittedArgs":["q"],
-		"url":"`+srv.URL+`/quote?q={{q}}","httpMethod":"post","cacheSeconds":30,"auditLogging":true,
-		"appSettings":{"token":{"key":"quotes.default.token"}}}]}`)
-	if _, err := admin1.PutSettings(ctx, "quotes", client.Settings{"default": {"token": "s3cret-shared"}}); err != nil {
-		t.Fatal(err)
-	}
 	run := func(c *client.Client, q string) (*client.RunResult, error) {
 		return c.RunCommand(ctx, "quotes.get", client.RunRequest{Args: map[string]string{"q": q}, Headers: map[string]string{"Authorization": "Bearer {{token}}"}})
 	}
+
+	if !t.Run("a key made through one instance works on the other", func(t *testing.T) {
+		eventually(t, "the admin key on instance two", func() error { _, err := admin2.Apps(ctx); return err })
+	}) {
+		return
+	}
+
 	var first *client.RunResult
-	eventually(t, "the app on instance two", func() error {
-		var err error
-		first, err = run(admin2, "a")
-		return err
-	})
-	if auth.Load() != "Bearer s3cret-shared" {
-		t.Fatalf("instance two sent %v", auth.Load())
-	}
-	wantCache(t, first, "miss", false)
-
-	// A response cached by two is a hit on one.
-	hit, err := run(admin1, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantCache(t, hit, "hit", false)
-	if string(hit.Body) != string(first.Body) || up.calls.Load() != 1 {
-		t.Fatalf("hit %s vs %s, %d calls", hit.Body, first.Body, up.calls.Load())
-	}
-
-	// Fallback mode entered through one is seen by two, and probes are
-	// counted across both: 4 live calls over 20 runs split between them.
-	clock.Advance(time.Minute)
-	up.set("500")
-	res, err := run(admin1, "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantCache(t, res, "stale", true)
-	before := up.calls.Load()
-	for i := 0; i < 20; i++ {
-		c := admin1
-		if i%2 == 1 {
-			c = admin2
+	if !t.Run("an app registered through one instance runs on the other with the secret set through one", func(t *testing.T) {
+		apitest.Register(t, admin1, `{"app":"quotes","version":"1.0.0","title":"Quotes","commands":[{"name":"get","permittedArgs":["q"],
+		"url":"`+srv.URL+`/quote?q={{q}}","httpMethod":"post","cacheSeconds":30,"auditLogging":true,
+		"appSettings":{"token":{"key":"quotes.default.token"}}}]}`)
+		if _, err := admin1.PutSettings(ctx, "quotes", client.Settings{"default": {"token": "s3cret-shared"}}); err != nil {
+			t.Fatal(err)
 		}
-		res, err := run(c, "a")
+		eventually(t, "the app on instance two", func() error {
+			var err error
+			first, err = run(admin2, "a")
+			return err
+		})
+		if auth.Load() != "Bearer s3cret-shared" {
+			t.Fatalf("instance two sent %v", auth.Load())
+		}
+		wantCache(t, first, "miss", false)
+	}) {
+		return
+	}
+
+	if !t.Run("a response cached by instance two is a hit on instance one", func(t *testing.T) {
+		hit, err := run(admin1, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCache(t, hit, "hit", false)
+		if string(hit.Body) != string(first.Body) || up.calls.Load() != 1 {
+			t.Fatalf("hit %s vs %s, %d calls", hit.Body, first.Body, up.calls.Load())
+		}
+	}) {
+		return
+	}
+
+	if !t.Run("fallback mode entered through one instance is seen by the other, with probes counted across both", func(t *testing.T) {
+		// 4 live calls over 20 runs split between the two instances.
+		clock.Advance(time.Minute)
+		up.set("500")
+		res, err := run(admin1, "a")
 		if err != nil {
 			t.Fatal(err)
 		}
 		wantCache(t, res, "stale", true)
-	}
-	if n := up.calls.Load() - before; n != 4 {
-		t.Fatalf("live calls over 20 runs on two instances = %d, want 4", n)
+		before := up.calls.Load()
+		for i := 0; i < 20; i++ {
+			c := admin1
+			if i%2 == 1 {
+				c = admin2
+			}
+			res, err := run(c, "a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantCache(t, res, "stale", true)
+		}
+		if n := up.calls.Load() - before; n != 4 {
+			t.Fatalf("live calls over 20 runs on two instances = %d, want 4", n)
+		}
+	}) {
+		return
 	}
 
-	// One live call across both instances for 20 concurrent misses.
-	up.set("slow")
-	before = up.calls.Load()
-	concurrently(t, 20, func(i int) error {
-		c := admin1
-		if i%2 == 1 {
-			c = admin2
+	t.Run("20 concurrent misses across both instances make one live call", func(t *testing.T) {
+		up.set("slow")
+		before := up.calls.Load()
+		concurrently(t, 20, func(i int) error {
+			c := admin1
+			if i%2 == 1 {
+				c = admin2
+			}
+			_, err := run(c, "hot")
+			return err
+		})
+		if n := up.calls.Load() - before; n != 1 {
+			t.Fatalf("upstream calls for 20 concurrent misses on two instances = %d, want 1", n)
 		}
-		_, err := run(c, "hot")
-		return err
 	})
-	if n := up.calls.Load() - before; n != 1 {
-		t.Fatalf("upstream calls for 20 concurrent misses on two instances = %d, want 1", n)
-	}
 
-	// An audit entry written by one is listed by the other.
-	entries, _, err := admin2.AuditLogs(ctx, client.AuditQuery{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) < 23 {
-		t.Fatalf("instance two lists %d audit entries, want at least 23", len(entries))
-	}
-
-	// A key revoked through one stops working on two within a second.
-	k, err := admin1.CreateKey(ctx, "temp", "agent")
-	if err != nil {
-		t.Fatal(err)
-	}
-	temp2 := client.New(two.URL, k.Key, nil)
-	eventually(t, "the new key on instance two", func() error { _, err := temp2.Apps(ctx); return err })
-	if err := admin1.DeleteKey(ctx, k.ID); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the revoked key on instance two", func() error {
-		_, err := temp2.Apps(ctx)
-		var ce *client.Error
-		if errors.As(err, &ce) && ce.Status == 401 {
-			return nil
+	t.Run("audit entries written through one instance are listed by the other", func(t *testing.T) {
+		entries, _, err := admin2.AuditLogs(ctx, client.AuditQuery{})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return fmt.Errorf("still answers: %v", err)
+		if len(entries) < 23 {
+			t.Fatalf("instance two lists %d audit entries, want at least 23", len(entries))
+		}
+	})
+
+	t.Run("a key revoked through one instance stops working on the other within a second", func(t *testing.T) {
+		k, err := admin1.CreateKey(ctx, "temp", "agent")
+		if err != nil {
+			t.Fatal(err)
+		}
+		temp2 := client.New(two.URL, k.Key, nil)
+		eventually(t, "the new key on instance two", func() error { _, err := temp2.Apps(ctx); return err })
+		if err := admin1.DeleteKey(ctx, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the revoked key on instance two", func() error {
+			_, err := temp2.Apps(ctx)
+			var ce *client.Error
+			if errors.As(err, &ce) && ce.Status == 401 {
+				return nil
+			}
+			return fmt.Errorf("still answers: %v", err)
+		})
 	})
 	_ = io.Discard
 }
