@@ -20,9 +20,11 @@ type Action struct {
 	AppAccountName string
 	// Input is the whole inputTemplate; URI is its uri, compiled apart so
 	// that its origin is known.
-	Input        *tmpl.JSONTemplate
-	URI          *tmpl.Template
-	Origin       Origin
+	Input  *tmpl.JSONTemplate
+	URI    *tmpl.Template
+	Origin Origin
+	// Shape is the uri's structure, which a run's input may not change.
+	Shape        *URLShape
 	Output       *tmpl.JSONTemplate // nil without an outputTemplate
 	InputSchema  *schema.Schema
 	OutputSchema *schema.Schema
@@ -74,7 +76,7 @@ func (c *compiler) action(v any, ptr string) {
 		if u, ok := c.str(itObj, "uri", itPtr, true); ok {
 			if t := c.template(u, Pointer(itPtr, "uri")); t != nil {
 				a.URI = t
-				a.Origin, _ = c.checkURL(t, Pointer(itPtr, "uri"))
+				a.Origin, a.Shape, _ = c.checkURL(t, Pointer(itPtr, "uri"))
 			}
 		}
 		c.method(itObj, "method", itPtr)

@@ -14,9 +14,11 @@ type Command struct {
 	Name  string // canonical
 	Local string
 	// Args are the permitted args (permittedArgs and permittedUrlArgs).
-	Args           []string
-	URL            *tmpl.Template
-	Origin         Origin
+	Args   []string
+	URL    *tmpl.Template
+	Origin Origin
+	// Shape is the URL's structure, which a run's args may not change.
+	Shape          *URLShape
 	Method         string // upper case
 	AuditLogging   bool
 	CacheSeconds   int
@@ -62,7 +64,7 @@ func (c *compiler) command(v any, ptr string) {
 					c.fail(uptr, "the url uses {{%s}}, which is not a permitted arg; add it to permittedArgs (settings and secrets never go into a URL)", n)
 				}
 			}
-			cmd.Origin, _ = c.checkURL(t, uptr)
+			cmd.Origin, cmd.Shape, _ = c.checkURL(t, uptr)
 		}
 	}
 	cmd.Method = c.method(obj, "httpMethod", ptr)

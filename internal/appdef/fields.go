@@ -67,23 +67,28 @@ func (c *compiler) template(src, ptr string) *tmpl.Template {
 
 // checkURL verifies that a URL template yields an absolute http(s) URL when
 // every value is empty, and reads its origin.
-func (c *compiler) checkURL(t *tmpl.Template, ptr string) (Origin, bool) {
+func (c *compiler) checkURL(t *tmpl.Template, ptr string) (Origin, *URLShape, bool) {
 	rendered, err := t.Render(nil)
 	if err != nil {
 		c.fail(ptr, "the URL template cannot be rendered: %s", err.Error())
-		return Origin{}, false
+		return Origin{}, nil, false
 	}
 	u, err := url.Parse(rendered)
 	if err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		c.fail(ptr, "the URL must be an absolute http or https URL; with every value empty it is %q", rendered)
-		return Origin{}, false
+		return Origin{}, nil, false
 	}
 	o, err := ParseOrigin(t)
 	if err != nil {
 		c.fail(ptr, "%s", err.Error())
-		return Origin{}, false
+		return Origin{}, nil, false
 	}
-	return o, true
+	shape, err := ParseURLShape(t)
+	if err != nil {
+		c.fail(ptr, "%s", err.Error())
+		return Origin{}, nil, false
+	}
+	return o, shape, true
 }
 
 func (c *compiler) method(obj *jsonv.Object, key, ptr string) string {

@@ -168,12 +168,12 @@ func TestActionTemplates(t *testing.T) {
 			"json":true},
 		"outputTemplate":{"first":"/#body.items.0","tag":"/#body.items.0.tags.1","second":"/#body.items.1.id","label":"item {{body.items.1.id}}","gone":"/#body.nope"}}`)
 	out, err := admin.RunAction(context.Background(), "shop.act", map[string]any{"order": map[string]any{
-		"id": "o/1", "ids": []any{7, 8}, "status": "open", "customer": map[string]any{"n": "Ann"}, "count": 3, "flag": false}})
+		"id": "o-1", "ids": []any{7, 8}, "status": "open", "customer": map[string]any{"n": "Ann"}, "count": 3, "flag": false}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := up.last(t)
-	if got.Path != "/x/o/1" {
+	if got.Path != "/x/o-1" {
 		t.Errorf("path = %q", got.Path)
 	}
 	if got.Query != "region=eu&ids%5B0%5D=7&ids%5B1%5D=8&filter%5Bstatus%5D=open&q=a%20b%26c" {

@@ -90,7 +90,7 @@ func (r *Runner) prepareAction(ctx context.Context, a *appdef.Action, inst *regi
 	}
 	it, _ := v.(*jsonv.Object)
 	req := &actionRequest{header: http.Header{}, redact: red, retry: retry}
-	if req.url, err = actionURL(a, it, data); err != nil {
+	if req.url, err = actionURL(a, data); err != nil {
 		return nil, err
 	}
 	if req.method, err = actionMethod(it); err != nil {
@@ -110,19 +110,15 @@ func invalidInput(loc, msg string) error {
 		Problems: []switchboard.Problem{{Location: loc, Message: msg}}}
 }
 
-// actionURL takes the rendered inputTemplate's uri and checks where it goes
-// (checkURL); the host's interpolations are looked up in data.
-func actionURL(a *appdef.Action, it *jsonv.Object, data tmpl.Scopes) (*url.URL, error) {
-	uri, _ := jsonv.Get(it, "uri")
-	uriStr, ok := uri.(string)
-	if !ok {
-		return nil, invalidInput("/input", "the inputTemplate's uri did not render to a string")
+// actionURL renders the inputTemplate's uri (as the whole inputTemplate
+// rendered it) and checks where it goes (checkURL); the host's
+// interpolations are looked up in data.
+func actionURL(a *appdef.Action, data tmpl.Scopes) (*url.URL, error) {
+	u, _, err := checkURL(a.Shape, &a.Origin, data, func(name string) string { return valueString(lookupRoot(data, name)) }, "/input")
+	if oe, ok := err.(*originError); ok {
+		return nil, invalidInput("/input", "the input would send the request somewhere the action's uri does not aim: "+oe.Error())
 	}
-	u, err := checkURL(uriStr, &a.Origin, func(name string) string { return valueString(lookupRoot(data, name)) })
-	if err != nil {
-		return nil, invalidInput("/input", "the input would send the request somewhere the action's uri does not aim: "+err.Error())
-	}
-	return u, nil
+	return u, err
 }
 
 // actionMethod is the rendered inputTemplate's method, upper case.

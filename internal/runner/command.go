@@ -153,17 +153,13 @@ func checkArgs(cmd *appdef.Command, args map[string]string) error {
 // renderURL renders the command's URL with the args and checks where it
 // goes (checkURL). It returns the URL parsed and as rendered.
 func renderURL(cmd *appdef.Command, args map[string]string) (*url.URL, string, error) {
-	rendered, err := cmd.URL.Render(args)
-	if err != nil {
-		return nil, "", &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the URL could not be rendered: " + err.Error(), Err: err}
-	}
-	u, err := checkURL(rendered, &cmd.Origin, func(name string) string { return args[name] })
-	if err != nil {
+	u, rendered, err := checkURL(cmd.Shape, &cmd.Origin, args, func(name string) string { return args[name] }, "/args")
+	if oe, ok := err.(*originError); ok {
 		return nil, "", &switchboard.Error{Code: switchboard.CodeInvalidInput,
-			Detail:   "the args would send the request somewhere the command's URL does not aim: " + err.Error(),
-			Problems: []switchboard.Problem{{Location: "/args", Message: err.Error()}}}
+			Detail:   "the args would send the request somewhere the command's URL does not aim: " + oe.Error(),
+			Problems: []switchboard.Problem{{Location: "/args", Message: oe.Error()}}}
 	}
-	return u, rendered, nil
+	return u, rendered, err
 }
 
 // renderHeaders renders the values of the headers a run asks to send. It

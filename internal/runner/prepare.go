@@ -57,17 +57,37 @@ func scopes(acct, settings map[string]any, values any) tmpl.Scopes {
 	return tmpl.Scopes{settings, values}
 }
 
-// checkURL parses a rendered URL and checks that it goes where the
-// definition aims: the origin o, with value giving what each interpolation
-// in the host became. It is the one check of a rendered URL, for commands
-// and actions alike; a refusal's error says why, for the caller to word.
-func checkURL(raw string, o *appdef.Origin, value func(name string) string) (*url.URL, error) {
-	u, err := url.Parse(raw)
+// checkURL renders a URL template through its shape and checks that the
+// result keeps the template's structure: each value in the path stays in its
+// segment and makes no dot-segment, each value in the query stays in its
+// parameter (shape.Render), and the origin is the template's with each host
+// value one DNS label (o, with value giving what each host interpolation
+// became). It is the one check of a rendered URL, for commands and actions
+// alike. A structural refusal is an invalid_input problem at base + "/" +
+// the value's name; an origin refusal comes back for the caller to word.
+func checkURL(shape *appdef.URLShape, o *appdef.Origin, data any, value func(name string) string, base string) (*url.URL, string, error) {
+	var buf [256]byte
+	b, refused := shape.Render(buf[:0], data)
+	if refused != nil {
+		loc := base
+		if refused.Name != "" {
+			loc = appdef.Pointer(base, refused.Name)
+		}
+		return nil, "", &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: refused.Reason,
+			Problems: []switchboard.Problem{{Location: loc, Message: refused.Reason}}}
+	}
+	rendered := string(b)
+	u, err := url.Parse(rendered)
+	if err == nil {
+		err = o.Check(u, value)
+	}
 	if err != nil {
-		return nil, err
+		return nil, "", &originError{err}
 	}
-	if err := o.Check(u, value); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return u, rendered, nil
 }
+
+// originError is a rendered URL that does not parse or leaves the origin.
+type originError struct{ err error }
+
+func (e *originError) Error() string { return e.err.Error() }
