@@ -24,6 +24,8 @@ const (
 	CodeUpstreamError       Code = "upstream_error"
 	CodeUpstreamTimeout     Code = "upstream_timeout"
 	CodeAccountDisconnected Code = "account_disconnected"
+	CodeSettingMissing      Code = "setting_missing"
+	CodeUpstreamForbidden   Code = "upstream_forbidden"
 	CodeUnavailable         Code = "unavailable"
 	CodeInternal            Code = "internal"
 )
@@ -41,6 +43,8 @@ var codeStatus = map[Code]int{
 	CodeUpstreamError:       http.StatusBadGateway,
 	CodeUpstreamTimeout:     http.StatusGatewayTimeout,
 	CodeAccountDisconnected: http.StatusFailedDependency,
+	CodeSettingMissing:      http.StatusFailedDependency,
+	CodeUpstreamForbidden:   http.StatusForbidden,
 	CodeUnavailable:         http.StatusServiceUnavailable,
 	CodeInternal:            http.StatusInternalServerError,
 }

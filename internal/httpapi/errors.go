@@ -32,6 +32,8 @@ var titles = map[switchboard.Code]string{
 	switchboard.CodeUpstreamError:       "Upstream error",
 	switchboard.CodeUpstreamTimeout:     "Upstream timeout",
 	switchboard.CodeAccountDisconnected: "App account disconnected",
+	switchboard.CodeSettingMissing:      "Setting missing",
+	switchboard.CodeUpstreamForbidden:   "Upstream forbidden",
 	switchboard.CodeUnavailable:         "Service unavailable",
 	switchboard.CodeInternal:            "Internal error",
 }
