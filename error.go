@@ -49,6 +49,15 @@ var codeStatus = map[Code]int{
 	CodeInternal:            http.StatusInternalServerError,
 }
 
+// Codes returns every code, for the tests that check each is documented.
+func Codes() []Code {
+	out := make([]Code, 0, len(codeStatus))
+	for c := range codeStatus {
+		out = append(out, c)
+	}
+	return out
+}
+
 // Status returns the HTTP status of a code; an unknown code is a 500.
 func (c Code) Status() int {
 	if s, ok := codeStatus[c]; ok {

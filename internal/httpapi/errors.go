@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/switchboardhq/switchboard"
 )
@@ -51,6 +54,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		e = switchboard.Internal(err)
 	}
 	status := e.Code.Status()
+	var wm *wrongMethod
+	if errors.As(err, &wm) {
+		status = http.StatusMethodNotAllowed
+		w.Header().Set("Allow", strings.Join(wm.allow, ", "))
+	}
 	if e.Code == switchboard.CodeInternal {
 		i := info(w)
 		i.log.Error("internal error", "request_id", i.id, "route", r.Pattern, "err", err)
@@ -58,6 +66,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 			Detail: "an internal error occurred; the server log has the details under request id " + i.id}
 	}
 	p := problem{Type: ProblemTypeBase + string(e.Code), Title: titles[e.Code], Status: status, Detail: e.Detail, Code: e.Code, Errors: e.Problems}
+	if wm != nil {
+		p.Title = http.StatusText(status)
+	}
 	if p.Title == "" {
 		p.Title = http.StatusText(status)
 	}
@@ -101,7 +112,32 @@ func invalidInput(loc, msg string) error {
 	return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: msg, Problems: []switchboard.Problem{{Location: loc, Message: msg}}}
 }
 
-// noRoute is the error of a request that matches no route.
-func noRoute(r *http.Request) error {
+// noRoute is the error of a request that matches no route, or a 405 when
+// its path is served for other methods.
+func (s *Server) noRoute(r *http.Request) error {
+	if allow := s.allowed(r.URL.Path); len(allow) > 0 && !slices.Contains(allow, r.Method) {
+		return &wrongMethod{allow: allow, err: &switchboard.Error{Code: switchboard.CodeInvalidInput,
+			Detail: fmt.Sprintf("%s is not served at %s; send %s (GET /openapi.json describes every route)", r.Method, r.URL.Path, orList(allow))}}
+	}
 	return switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; GET /openapi.json lists every route", r.Method, r.URL.Path)
+}
+
+// wrongMethod is a request for a path that is served, with another method:
+// a 405 with Allow, its code invalid_input (SPEC 7's codes are a closed set).
+type wrongMethod struct {
+	err   *switchboard.Error
+	allow []string
+}
+
+func (e *wrongMethod) Error() string { return e.err.Error() }
+func (e *wrongMethod) Unwrap() error { return e.err }
+
+func orList(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/switchboardhq/switchboard"
@@ -129,12 +130,12 @@ func (s *Server) addRoutes() {
 			r.Pattern = "GET /v1/apps/{app}/accounts"
 			return getAccounts(w, r)
 		default:
-			return noRoute(r)
+			return s.noRoute(r)
 		}
 	}))
 
 	s.mux.Handle("/", handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		return noRoute(r)
+		return s.noRoute(r)
 	}))
 }
 
@@ -173,4 +174,37 @@ func (s *Server) doc(pattern string, doc op) {
 	method, path, _ := strings.Cut(pattern, " ")
 	s.routes = append(s.routes, route{pattern: pattern, method: method, path: path, doc: doc})
 	s.metrics.add(pattern)
+}
+
+// allowed lists the methods of the documented routes whose path matches
+// path, for the Allow header of a 405. It runs only for requests that no
+// route matched, so a walk of the table is cheap enough.
+func (s *Server) allowed(path string) []string {
+	var out []string
+	for _, rt := range s.routes {
+		if matchPath(rt.path, path) && !slices.Contains(out, rt.method) {
+			out = append(out, rt.method)
+		}
+	}
+	return out
+}
+
+// matchPath reports whether a request path matches a route's path pattern,
+// whose {name} segments match any one non-empty segment.
+func matchPath(pattern, path string) bool {
+	for {
+		p, prest, pmore := strings.Cut(strings.TrimPrefix(pattern, "/"), "/")
+		q, qrest, qmore := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+			if q == "" {
+				return false
+			}
+		} else if p != q {
+			return false
+		}
+		if !pmore || !qmore {
+			return pmore == qmore
+		}
+		pattern, path = "/"+prest, "/"+qrest
+	}
 }

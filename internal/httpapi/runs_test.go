@@ -324,7 +324,7 @@ func TestPrivateNetworksRefused(t *testing.T) {
 	apitest.Register(t, admin, `{"app":"ssrf","version":"1.0.0","title":"SSRF","commands":[`+strings.Join(cmds, ",")+`]}`)
 	for i, h := range hosts {
 		_, err := admin.RunCommand(context.Background(), "ssrf.c"+string(rune('a'+i)), client.RunRequest{})
-		ce := wantProblem(t, err, 403, "forbidden")
+		ce := wantProblem(t, err, 403, "upstream_forbidden")
 		if !strings.Contains(ce.Detail, "allow-private-networks") {
 			t.Errorf("%s: detail %q does not say how to allow it", h, ce.Detail)
 		}

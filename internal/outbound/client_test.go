@@ -64,7 +64,7 @@ func TestGuard(t *testing.T) {
 			u := "http://" + h.host + ":" + port + "/path?token=secret"
 			start := time.Now()
 			_, err := c.Do(context.Background(), get(t, u))
-			e := wantError(t, err, switchboard.CodeForbidden, "are not allowed", "--allow-private-networks")
+			e := wantError(t, err, switchboard.CodeUpstreamForbidden, "are not allowed", "--allow-private-networks")
 			if h.reason != "" && !strings.Contains(e.Detail, "requests to "+h.reason) {
 				t.Errorf("detail %q does not name %q", e.Detail, h.reason)
 			}
@@ -119,7 +119,7 @@ func TestGuardDetail(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := c.Do(context.Background(), get(t, tt.url))
-		if e := wantError(t, err, switchboard.CodeForbidden); e.Detail != tt.want {
+		if e := wantError(t, err, switchboard.CodeUpstreamForbidden); e.Detail != tt.want {
 			t.Errorf("detail = %q\nwant     %q", e.Detail, tt.want)
 		}
 	}
@@ -164,7 +164,7 @@ func TestRedirectToPrivateIsRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, err := c.Do(context.Background(), get(t, public.URL+"/?to="+url.QueryEscape(tt.to)))
-		wantError(t, err, switchboard.CodeForbidden, tt.want)
+		wantError(t, err, switchboard.CodeUpstreamForbidden, tt.want)
 	}
 	if n := internal.conns.Load(); n != 0 {
 		t.Errorf("the internal server saw %d connections, want none", n)
@@ -516,7 +516,7 @@ func TestFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := raw(tt.response)
 			_, err := c.Do(context.Background(), get(t, s.URL+"/?q=secret"))
-			e := wantError(t, err, switchboard.CodeUpstreamUnreachable, "could not reach 127.0.0.1: the connection closed before the response was complete")
+			e := wantError(t, err, switchboard.CodeUpstreamUnreachable, "could not reach "+strings.TrimPrefix(s.URL, "http://")+": the connection closed before the response was complete")
 			if strings.Contains(e.Detail, "secret") {
 				t.Errorf("detail %q leaks the query string", e.Detail)
 			}
@@ -532,13 +532,13 @@ func TestFaults(t *testing.T) {
 		addr := l.Addr().String()
 		l.Close()
 		_, err = c.Do(context.Background(), get(t, "http://"+addr+"/"))
-		wantError(t, err, switchboard.CodeUpstreamUnreachable, "could not reach 127.0.0.1: connection refused")
+		wantError(t, err, switchboard.CodeUpstreamUnreachable, "could not reach "+addr+": connection refused")
 		wantOK(t, c, normal)
 	})
 
 	t.Run("no such host", func(t *testing.T) {
 		_, err := c.Do(context.Background(), get(t, "http://nx.example.test/"))
-		wantError(t, err, switchboard.CodeUpstreamUnreachable, "could not reach nx.example.test: no such host")
+		wantError(t, err, switchboard.CodeUpstreamUnreachable, "could not reach nx.example.test:80: no such host")
 		wantOK(t, c, normal)
 	})
 

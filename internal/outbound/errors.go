@@ -21,20 +21,21 @@ import (
 var errTimeout = errors.New("outbound: timeout")
 
 // failure turns an error of an exchange into a *switchboard.Error. host is
-// the host of the request's URL; hop is the host of the URL that failed, which
-// differs after a redirect. Details name hosts, never URLs: a query string
-// may carry user data.
-func (c *Client) failure(ctx, parent context.Context, host, hop string, err error) *switchboard.Error {
-	name := host
+// the host of the request's URL and addr its host:port; hop is the host of
+// the URL that failed, which differs after a redirect. Details name hosts,
+// never URLs: a query string may carry user data.
+func (c *Client) failure(ctx, parent context.Context, host, addr, hop string, err error) *switchboard.Error {
+	name, at := host, addr
 	if hop != "" && !strings.EqualFold(hop, host) {
 		name = hop + " (redirected from " + host + ")"
+		at = name
 	}
 	e := &switchboard.Error{Err: err}
 	var refused *RefusedError
 	var scheme *schemeError
 	switch {
 	case errors.As(err, &refused):
-		e.Code = switchboard.CodeForbidden
+		e.Code = switchboard.CodeUpstreamForbidden
 		e.Detail = fmt.Sprintf("requests to %s are not allowed (%s); start the server with --allow-private-networks to allow them",
 			refused.Reason, where(host, refused))
 	case errors.Is(err, errTooManyRedirects):
@@ -50,7 +51,7 @@ func (c *Client) failure(ctx, parent context.Context, host, hop string, err erro
 	// surfaces as many different errors depending on where it struck.
 	case context.Cause(ctx) == errTimeout:
 		e.Code = switchboard.CodeUpstreamTimeout
-		e.Detail = fmt.Sprintf("%s did not answer within %s", name, c.timeout)
+		e.Detail = fmt.Sprintf("%s did not answer within %s (the server's --upstream-timeout)", name, c.timeout)
 	case errors.Is(parent.Err(), context.DeadlineExceeded):
 		e.Code = switchboard.CodeUpstreamTimeout
 		e.Detail = fmt.Sprintf("%s did not answer before the request's deadline", name)
@@ -66,7 +67,7 @@ func (c *Client) failure(ctx, parent context.Context, host, hop string, err erro
 		e.Detail = fmt.Sprintf("%s did not answer in time", name)
 	default:
 		e.Code = switchboard.CodeUpstreamUnreachable
-		e.Detail = fmt.Sprintf("could not reach %s: %s", name, cause(err))
+		e.Detail = fmt.Sprintf("could not reach %s: %s", at, cause(err))
 	}
 	return e
 }
@@ -141,6 +142,19 @@ func cause(err error) string {
 }
 
 // hopHost returns the host of the URL a *url.Error names, "" if none.
+// hostPort is a URL's host and port, the scheme's default port when the
+// URL names none.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if u.Scheme == "http" {
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
 func hopHost(err error) string {
 	var ue *url.Error
 	if !errors.As(err, &ue) {

@@ -49,7 +49,10 @@ func (r *Runner) RunAction(ctx context.Context, p *switchboard.Principal, name s
 	if err := r.writeAudit(ctx, entry, runErr); err != nil {
 		return nil, err
 	}
-	return out, runErr
+	if runErr != nil {
+		return nil, named(runErr, "action", a.Name)
+	}
+	return out, nil
 }
 
 // actionRequest is a rendered inputTemplate.

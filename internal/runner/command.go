@@ -67,7 +67,7 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 		}
 	}
 	if runErr != nil {
-		return Answer{}, runErr
+		return Answer{}, named(runErr, "command", cmd.Name)
 	}
 	return f.answer, nil
 }
