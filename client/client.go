@@ -147,7 +147,7 @@ type Key struct {
 	Name      string    `json:"name"`
 	Role      string    `json:"role"`
 	Key       string    `json:"key,omitempty"`
-	CreatedAt time.Time `json:"createdAt,omitempty"`
+	CreatedAt time.Time `json:"createdAt,omitzero"`
 }
 
 // CreateKey creates a key of the caller's org (admin key).

@@ -195,3 +195,30 @@ func definition(t *testing.T, v *client.AppVersion) map[string]any {
 	}
 	return m
 }
+
+// A created key says when it was created, and no listing shows year 1.
+func TestKeyCreatedAt(t *testing.T) {
+	t.Parallel()
+	s := mustServe(t, nil)
+	org, err := s.op.CreateOrg(context.Background(), "acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := client.New(s.URL, org.AdminKey, nil)
+	k, err := admin.CreateKey(context.Background(), "ci", "agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if age := time.Since(k.CreatedAt); k.CreatedAt.IsZero() || age < 0 || age > time.Minute {
+		t.Fatalf("createdAt = %v", k.CreatedAt)
+	}
+	env := map[string]string{"SWITCHBOARD_SERVER": s.URL, "SWITCHBOARD_KEY": org.AdminKey}
+	out, _, err := runCLI(t, env, "keys", "create", "build", "--role", "agent")
+	if err != nil || strings.Contains(out, "0001-01-01") || !strings.Contains(out, `"createdAt"`) {
+		t.Fatalf("keys create = %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, env, "keys", "list")
+	if err != nil || strings.Contains(out, "0001-01-01") || !strings.Contains(out, time.Now().Format("2006-")) {
+		t.Fatalf("keys list = %v\n%s", err, out)
+	}
+}

@@ -81,7 +81,7 @@ func printKeys(e *env, keys []client.Key) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tROLE\tNAME\tCREATED")
 	for _, k := range keys {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Role, strings.ReplaceAll(k.Name, "\t", " "), k.CreatedAt.Format("2006-01-02 15:04"))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Role, strings.ReplaceAll(k.Name, "\t", " "), when(k.CreatedAt))
 	}
 	return tw.Flush()
 }

@@ -40,10 +40,11 @@ type keyCreateRequest struct {
 }
 
 type keyCreateResponse struct {
-	ID   string           `json:"id"`
-	Name string           `json:"name"`
-	Role switchboard.Role `json:"role"`
-	Key  string           `json:"key" description:"The key itself. It is shown only now."`
+	ID        string           `json:"id"`
+	Name      string           `json:"name"`
+	Role      switchboard.Role `json:"role"`
+	Key       string           `json:"key" description:"The key itself. It is shown only now."`
+	CreatedAt time.Time        `json:"createdAt"`
 }
 
 type keyItem struct {
@@ -71,7 +72,7 @@ func handleKeyCreate(reg *registry.Registry) authedFunc {
 		if err != nil {
 			return err
 		}
-		encode(w, http.StatusCreated, keyCreateResponse{ID: k.ID, Name: k.Name, Role: k.Role, Key: key})
+		encode(w, http.StatusCreated, keyCreateResponse{ID: k.ID, Name: k.Name, Role: k.Role, Key: key, CreatedAt: k.CreatedAt})
 		return nil
 	}
 }
