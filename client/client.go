@@ -255,6 +255,30 @@ func (c *Client) Uninstall(ctx context.Context, app string) error {
 // Settings is {"<category>": {"<name>": value}}.
 type Settings map[string]map[string]any
 
+// UnmarshalJSON decodes a settings document, leaving out its "missing"
+// list (see SettingsStatus).
+func (s *Settings) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make(Settings, len(raw))
+	for cat, v := range raw {
+		if cat == "missing" && len(v) > 0 && v[0] == '[' {
+			continue
+		}
+		var m map[string]any
+		dec := json.NewDecoder(bytes.NewReader(v))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil {
+			return fmt.Errorf("settings category %q: %w", cat, err)
+		}
+		out[cat] = m
+	}
+	*s = out
+	return nil
+}
+
 // PutSettings sets setting values and returns all settings, secrets redacted.
 func (c *Client) PutSettings(ctx context.Context, app string, values Settings) (Settings, error) {
 	var out Settings
@@ -264,9 +288,31 @@ func (c *Client) PutSettings(ctx context.Context, app string, values Settings) (
 
 // Settings returns an app's settings, secrets redacted.
 func (c *Client) Settings(ctx context.Context, app string) (Settings, error) {
+	s, _, err := c.SettingsStatus(ctx, app)
+	return s, err
+}
+
+// SettingsStatus returns an app's settings, secrets redacted, and the
+// required settings ("<category>.<name>") that have no value and no
+// default, which runs that use them refuse with setting_missing.
+func (c *Client) SettingsStatus(ctx context.Context, app string) (Settings, []string, error) {
+	var raw json.RawMessage
+	if _, err := c.do(ctx, "GET", "/v1/apps/"+url.PathEscape(app)+"/settings", nil, nil, &raw); err != nil {
+		return nil, nil, err
+	}
 	var out Settings
-	_, err := c.do(ctx, "GET", "/v1/apps/"+url.PathEscape(app)+"/settings", nil, nil, &out)
-	return out, err
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, nil, err
+	}
+	var doc struct {
+		Missing json.RawMessage `json:"missing"`
+	}
+	_ = json.Unmarshal(raw, &doc)
+	var missing []string
+	if len(doc.Missing) > 0 && doc.Missing[0] == '[' {
+		_ = json.Unmarshal(doc.Missing, &missing)
+	}
+	return out, missing, nil
 }
 
 // Raw sends any request and returns the answer's body; for routes this

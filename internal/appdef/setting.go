@@ -51,6 +51,9 @@ func (c *compiler) settings(v any, ptr string) {
 			c.fail(cptr, "a setting category must be 1 to 128 of letters, digits, '_' and '-'; got %q", cm.Key)
 			continue
 		}
+		if cm.Key == "missing" {
+			c.warn(cptr, `the settings category "missing" is shadowed in GET /v1/apps/{app}/settings by the list of required settings that have no value; rename the category to read its values there`)
+		}
 		names, ok := cm.Value.(*jsonv.Object)
 		if !ok {
 			c.fail(cptr, "settings.%s must be an object of settings, not %s", cm.Key, typeName(cm.Value))

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,11 +18,12 @@ func settingsCommand(e *env, cc *clientConfig) *cobra.Command {
 		Short: "Print an app's settings (secrets show only whether they are set)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := cc.client(e).Settings(cmd.Context(), args[0])
+			// The document as the API answers it, "missing" included.
+			doc, err := cc.client(e).Raw(cmd.Context(), "GET", "/v1/apps/"+url.PathEscape(args[0])+"/settings", nil)
 			if err != nil {
 				return err
 			}
-			return printJSON(e.stdout, s)
+			return printJSON(e.stdout, doc)
 		},
 	}
 	set := &cobra.Command{

@@ -96,6 +96,9 @@ type SecretStatus struct {
 // Settings returns every setting of an app for the caller's org as
 // {"<category>": {"<name>": value}}: declared settings with their defaults,
 // stored values over them, and each secret replaced by its SecretStatus.
+// When required settings have no value and no default, "missing" lists them
+// as "<category>.<name>" (a category named "missing" is shadowed by the
+// list; registration warns of it).
 func (r *Registry) Settings(ctx context.Context, p *switchboard.Principal, name string) (*jsonv.Object, error) {
 	app, err := r.definitionFor(ctx, p, name)
 	if err != nil {
@@ -155,5 +158,24 @@ func (r *Registry) Settings(ctx context.Context, p *switchboard.Principal, name 
 		}
 		cat.(*jsonv.Object).Set(e.name, v)
 	}
+	// Required settings with no value and no default, which runs that use
+	// them refuse (SPEC 4.9), listed where a console or script looks.
+	var missing []any
+	for _, k := range keys {
+		if decl := app.Settings[k]; decl != nil && decl.Required && !isSet(entries[k].value) {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		out.Set("missing", missing)
+	}
 	return out, nil
+}
+
+// isSet reports whether a setting's entry holds a value.
+func isSet(v any) bool {
+	if s, ok := v.(SecretStatus); ok {
+		return s.Set
+	}
+	return v != nil
 }

@@ -78,6 +78,9 @@ type Installed struct {
 	Secrets []string
 	// bindings are the template variables of each command and action.
 	bindings map[string]map[string]any
+	// missing lists, by command and action, its appSettings that have
+	// neither a value nor a default (absent when there are none).
+	missing map[string][]appdef.SettingRef
 }
 
 // App returns an installed app by its stored id.
@@ -86,6 +89,11 @@ func (s *OrgState) App(id string) *Installed { return s.apps[id] }
 // Bindings returns the template variables that a component's appSettings
 // make available ({"authToken": "<secret>"}), computed once per state.
 func (in *Installed) Bindings(component string) map[string]any { return in.bindings[component] }
+
+// Missing returns the appSettings of a command or action (by canonical
+// name) that have neither a value nor a default: a run whose templates use
+// one is refused with setting_missing (SPEC 4.9).
+func (in *Installed) Missing(component string) []appdef.SettingRef { return in.missing[component] }
 
 // Org returns the in-memory state of an org, loading it on first use.
 func (r *Registry) Org(ctx context.Context, orgID string) (*OrgState, error) {
@@ -161,10 +169,10 @@ func (r *Registry) loadOrg(ctx context.Context, orgID string) (*OrgState, error)
 		// replaces it whole.
 		sort.SliceStable(inst.Secrets, func(i, j int) bool { return len(inst.Secrets[i]) > len(inst.Secrets[j]) })
 		for _, c := range app.Commands {
-			inst.bindings[c.Name] = bind(inst.Values, c.AppSettings)
+			inst.bind(c.Name, c.AppSettings)
 		}
 		for _, a := range app.Actions {
-			inst.bindings[a.Name] = bind(inst.Values, a.AppSettings)
+			inst.bind(a.Name, a.AppSettings)
 		}
 		s.apps[in.AppID] = inst
 		s.list = append(s.list, inst)
@@ -172,14 +180,20 @@ func (r *Registry) loadOrg(ctx context.Context, orgID string) (*OrgState, error)
 	return s, nil
 }
 
-func bind(values map[string]any, refs []appdef.SettingRef) map[string]any {
+// bind makes a component's template variables from its appSettings; one
+// with no value and no default renders empty and is noted as missing.
+func (in *Installed) bind(component string, refs []appdef.SettingRef) {
 	m := make(map[string]any, len(refs))
 	for _, ref := range refs {
-		if v, ok := values[ref.Key()]; ok {
+		if v, ok := in.Values[ref.Key()]; ok {
 			m[ref.Var] = v
-		} else {
-			m[ref.Var] = ""
+			continue
 		}
+		m[ref.Var] = ""
+		if in.missing == nil {
+			in.missing = map[string][]appdef.SettingRef{}
+		}
+		in.missing[component] = append(in.missing[component], ref)
 	}
-	return m
+	in.bindings[component] = m
 }

@@ -86,6 +86,9 @@ func (r *Runner) prepareAction(ctx context.Context, a *appdef.Action, inst *regi
 			retry = func(ctx context.Context) (*actionRequest, error) { return r.prepareAction(ctx, a, inst, input, token) }
 		}
 	}
+	if err := actionMissing(a, inst, acct); err != nil {
+		return nil, err
+	}
 	data := scopes(acct, inst.Bindings(a.Name), input)
 	v, err := a.Input.Render(data)
 	if err != nil {

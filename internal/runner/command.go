@@ -110,6 +110,9 @@ func (r *Runner) prepareCommand(ctx context.Context, cmd *appdef.Command, inst *
 			c.retry = func(ctx context.Context) (*call, error) { return r.prepareCommand(ctx, cmd, inst, req, token) }
 		}
 	}
+	if err := r.commandMissing(cmd, inst, req, acct); err != nil {
+		return nil, err
+	}
 	var err error
 	if c.url, c.rawURL, err = renderURL(cmd, req.Args); err != nil {
 		return nil, err
