@@ -131,6 +131,15 @@ type Maintenance interface {
 	// value fn changed, on its own and only if no one wrote it meanwhile, so
 	// that the server may keep running. It returns how many it rewrote.
 	Reseal(ctx context.Context, fn func(ciphertext, aad []byte) ([]byte, bool, error)) (int, error)
+	// KeyCheck returns the key check value: a constant sealed with the key
+	// the store's secrets are sealed with, which an instance opens at start
+	// to prove that it has that key. not_found when none is stored yet.
+	KeyCheck(ctx context.Context) ([]byte, error)
+	// PutKeyCheck stores the key check value. Unless replace, a value
+	// already stored stays (the first of several instances starting
+	// together wins; read it back with KeyCheck); with replace (after
+	// rotation) sealed takes its place.
+	PutKeyCheck(ctx context.Context, sealed []byte, replace bool) error
 }
 
 // Store is the durable state of the platform: every port, on one database.

@@ -64,6 +64,28 @@ func TestServeRefusesShortOperatorKey(t *testing.T) {
 	}
 }
 
+// With --database-url a key file is never made: serve and secrets rotate
+// refuse to start without SWITCHBOARD_SECRET_KEY.
+func TestDatabaseURLNeedsSecretKey(t *testing.T) {
+	t.Parallel()
+	const want = "SWITCHBOARD_SECRET_KEY is not set: with --database-url every instance needs the same key"
+	env := map[string]string{"SWITCHBOARD_OPERATOR_KEY": testOperatorKey}
+	dbURL := "postgres://nobody@127.0.0.1:1/none?sslmode=disable"
+	for _, args := range [][]string{
+		{"serve", "--addr", "127.0.0.1:0", "--database-url", dbURL},
+		{"secrets", "rotate", "--database-url", dbURL},
+	} {
+		data := t.TempDir()
+		_, errOut, err := runCLI(t, env, append(args, "--data", data)...)
+		if err == nil || !strings.Contains(errOut, want) {
+			t.Errorf("%s without a secret key = %v, %s", args[:2], err, errOut)
+		}
+		if _, err := os.Stat(filepath.Join(data, "secret.key")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s made a key file (stat: %v)", args[:2], err)
+		}
+	}
+}
+
 // serve --dev on an empty data directory creates an org and prints a line
 // to paste; the key in it works with the CLI.
 func TestDevFirstRun(t *testing.T) {
@@ -244,14 +266,35 @@ func TestSecretsRotate(t *testing.T) {
 	}
 	stop()
 
+	// refused runs serve, which must fail at start with want on stderr
+	// (a server that starts instead stops at the deadline).
+	refused := func(env map[string]string, want string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		var out, errOut bytes.Buffer
+		err := Run(ctx, []string{"switchboard", "serve", "--addr", "127.0.0.1:0", "--data", data},
+			func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
+		if err == nil || !strings.Contains(errOut.String(), want) {
+			t.Fatalf("serve = %v, want a refusal with %q:\n%s", err, want, errOut.String())
+		}
+	}
+	const wrongKey = "SWITCHBOARD_SECRET_KEY does not open the secrets in this database: every instance must be started with the same key"
+	only := map[string]string{"SWITCHBOARD_OPERATOR_KEY": testOperatorKey, "SWITCHBOARD_SECRET_KEY": newKey}
+	// Before rotation the new key alone does not open the database's key
+	// check value: the server refuses to start rather than fail on the
+	// first secret.
+	refused(only, wrongKey)
+
 	both := map[string]string{"SWITCHBOARD_OPERATOR_KEY": testOperatorKey, "SWITCHBOARD_SECRET_KEY": newKey + "," + oldKey}
 	out, errOut, err := runCLI(t, both, "secrets", "rotate", "--data", data)
 	if err != nil || !strings.Contains(out, "re-encrypted 1 value(s)") {
 		t.Fatalf("rotate = %v %s %s", err, out, errOut)
 	}
+	// After it the old key alone is refused in turn.
+	refused(env, wrongKey)
 	// The new key alone now opens everything: the server starts and runs
 	// with the secret.
-	only := map[string]string{"SWITCHBOARD_OPERATOR_KEY": testOperatorKey, "SWITCHBOARD_SECRET_KEY": newKey}
 	s2, _ := start(only)
 	// Listing installed apps loads the org's settings, decrypting them.
 	if apps, err := client.New(s2.URL, org.AdminKey, nil).InstalledApps(context.Background()); err != nil || len(apps) != 1 {

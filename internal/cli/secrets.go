@@ -13,7 +13,7 @@ func secretsCommand(e *env) *cobra.Command {
 	cfg := &Config{}
 	rotate := &cobra.Command{
 		Use:   "rotate",
-		Short: "Re-encrypt every secret setting and account token with the first key of SWITCHBOARD_SECRET_KEY",
+		Short: "Re-encrypt every secret setting, account token and the key check value with the first key of SWITCHBOARD_SECRET_KEY",
 		Long: `Rotate the secret key:
 
   1. Generate a new key:             openssl rand -hex 32
@@ -22,6 +22,9 @@ func secretsCommand(e *env) *cobra.Command {
   3. Run once, with the same environment (and --data or SWITCHBOARD_DATABASE_URL):
                                      switchboard secrets rotate
   4. Drop the old key:               SWITCHBOARD_SECRET_KEY=<new>, and restart.
+
+Until step 3, an instance given only the new key refuses to start: the database's
+key check value opens with the old key until rotate re-seals it, last.
 
 It talks to the database directly; the servers may keep running.`,
 		Args: cobra.NoArgs,
@@ -40,16 +43,7 @@ It talks to the database directly; the servers may keep running.`,
 				return err
 			}
 			defer store.Close()
-			n, err := store.Reseal(cmd.Context(), func(ct, aad []byte) ([]byte, bool, error) {
-				if !box.NeedsRotation(ct) {
-					return nil, false, nil
-				}
-				pt, err := box.Open(ct, aad)
-				if err != nil {
-					return nil, false, fmt.Errorf("a value does not open with any key of SWITCHBOARD_SECRET_KEY: %w", err)
-				}
-				return box.Seal(pt, aad), true, nil
-			})
+			n, err := server.Rotate(cmd.Context(), store, box, cfg)
 			fmt.Fprintf(e.stdout, "re-encrypted %d value(s) with the current key\n", n)
 			return err
 		},

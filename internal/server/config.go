@@ -75,6 +75,10 @@ type Config struct {
 	Log *slog.Logger
 }
 
+// errNoSecretKey refuses to start on PostgreSQL without a key: a key file
+// made by each instance would give each its own key.
+var errNoSecretKey = errors.New("SWITCHBOARD_SECRET_KEY is not set: with --database-url every instance needs the same key (no key file is made); generate one with: openssl rand -hex 32")
+
 // Validate checks the configuration once, before anything starts, and
 // reports every problem at once.
 func (c *Config) Validate() error {
@@ -84,6 +88,9 @@ func (c *Config) Validate() error {
 	}
 	if c.OperatorKey == "" && !c.Dev {
 		problems = append(problems, "SWITCHBOARD_OPERATOR_KEY is not set: it is the key that creates orgs and registers public apps (generate one with: openssl rand -hex 32), or start with --dev to generate one")
+	}
+	if c.DatabaseURL != "" && c.SecretKey == "" && len(c.SecretKeys) == 0 {
+		problems = append(problems, errNoSecretKey.Error())
 	}
 	if c.UpstreamTimeout <= 0 {
 		problems = append(problems, "--upstream-timeout must be positive")

@@ -41,8 +41,9 @@ func OpenStore(ctx context.Context, cfg *Config, log *slog.Logger) (switchboard.
 }
 
 // OpenBox returns the secret box: the keys of SWITCHBOARD_SECRET_KEY
-// (comma-separated, current first), or else the key file of the data
-// directory, created on first start.
+// (comma-separated, current first), or else (SQLite only: with a database
+// URL no key is an error) the key file of the data directory, created on
+// first start.
 func OpenBox(cfg *Config, log *slog.Logger) (*secretbox.Box, error) {
 	if len(cfg.SecretKeys) > 0 {
 		return secretbox.New(cfg.SecretKeys...)
@@ -56,6 +57,8 @@ func OpenBox(cfg *Config, log *slog.Logger) (*secretbox.Box, error) {
 			}
 			keys = append(keys, k)
 		}
+	} else if cfg.DatabaseURL != "" {
+		return nil, errNoSecretKey
 	} else {
 		k, created, err := secretbox.LoadOrCreateKeyFile(cfg.Data)
 		if err != nil {

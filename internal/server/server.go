@@ -57,8 +57,9 @@ type Instance struct {
 	closeErr error
 }
 
-// New builds an instance: it opens the store (unless cfg gives one) and the
-// cache, loads the registry's keys and listens on cfg.Addr (unless cfg
+// New builds an instance: it opens the store (unless cfg gives one), checks
+// that the secret key opens the store's secrets, opens the cache, loads the
+// registry's keys and listens on cfg.Addr (unless cfg
 // gives a listener), but serves nothing until Run. Close releases what New
 // opened, whether or not Run was called.
 func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
@@ -94,6 +95,9 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 			return nil, err
 		}
 		in.closers = append(in.closers, in.Store.Close)
+	}
+	if err := checkKey(ctx, in.Store, box, &cfg, log); err != nil {
+		return nil, err
 	}
 
 	in.ln = cfg.Listener

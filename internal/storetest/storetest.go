@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) switchboard.Store) {
 		{"Changes", testChanges},
 		{"Accounts", testAccounts},
 		{"OAuthStates", testOAuthStates},
+		{"KeyCheck", testKeyCheck},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -394,4 +395,26 @@ func testOAuthStates(t *testing.T, s switchboard.Store) {
 	wantCode(t, err, switchboard.CodeNotFound) // used once
 	_, err = s.TakeOAuthState(ctx, "nope")
 	wantCode(t, err, switchboard.CodeNotFound)
+}
+
+// The key check value: absent at first, the first writer wins, and replace
+// overwrites it.
+func testKeyCheck(t *testing.T, s switchboard.Store) {
+	ctx := context.Background()
+	_, err := s.KeyCheck(ctx)
+	wantCode(t, err, switchboard.CodeNotFound)
+	first := []byte{1, 0, 255, 'a'}
+	mustOK(t, s.PutKeyCheck(ctx, first, false))
+	mustOK(t, s.PutKeyCheck(ctx, []byte("second"), false))
+	got, err := s.KeyCheck(ctx)
+	mustOK(t, err)
+	if diff := cmp.Diff(first, got); diff != "" {
+		t.Errorf("KeyCheck after a second PutKeyCheck without replace (-want +got):\n%s", diff)
+	}
+	mustOK(t, s.PutKeyCheck(ctx, []byte("rotated"), true))
+	got, err = s.KeyCheck(ctx)
+	mustOK(t, err)
+	if diff := cmp.Diff([]byte("rotated"), got); diff != "" {
+		t.Errorf("KeyCheck after PutKeyCheck with replace (-want +got):\n%s", diff)
+	}
 }
