@@ -46,6 +46,10 @@ type Options struct {
 	Cache switchboard.Cache
 	// ReturnURLs are the allowed prefixes of app accounts' returnUrl.
 	ReturnURLs []string
+	// ReadTimeout, MaxBodies and MaxBodiesPerKey are serve's
+	// --read-timeout, --max-bodies and --max-bodies-per-key (0: defaults).
+	ReadTimeout                time.Duration
+	MaxBodies, MaxBodiesPerKey int
 }
 
 // Env is a running test server.
@@ -107,6 +111,9 @@ func New(t testing.TB, opts Options) *Env {
 		ShutdownTimeout: 5 * time.Second,
 		OperatorKey:     OperatorKey,
 		OAuthReturnURLs: opts.ReturnURLs,
+		ReadTimeout:     opts.ReadTimeout,
+		MaxBodies:       opts.MaxBodies,
+		MaxBodiesPerKey: opts.MaxBodiesPerKey,
 		Listener:        ln,
 		Store:           opts.Store,
 		Cache:           opts.Cache,

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/server"
 )
@@ -71,6 +72,9 @@ directory, creates an org and prints its admin key.`,
 	f.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof) on this address, such as 127.0.0.1:6060; never expose it")
 	f.Int64Var(&cfg.CacheBytes, "cache-bytes", 256<<20, "the memory budget of the in-process response cache, in bytes")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long to let runs in flight finish on SIGTERM")
+	f.DurationVar(&cfg.ReadTimeout, "read-timeout", server.DefaultReadTimeout, "the time limit of reading a whole request, its body included")
+	f.IntVar(&cfg.MaxBodies, "max-bodies", httpapi.DefaultMaxBodies, "the most request bodies read at once; beyond it a request answers 503 at once")
+	f.IntVar(&cfg.MaxBodiesPerKey, "max-bodies-per-key", httpapi.DefaultMaxBodiesPerKey, "the most request bodies read at once for one API key")
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 
@@ -29,30 +30,51 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	defer bufPool.Put(buf)
+	defer putBuffer(buf)
 	return bytes.Clone(buf.Bytes()), nil
 }
 
 // readPooled reads a request body into a pooled buffer, which the caller
-// puts back when done with it.
+// puts back with putBuffer when done with it. The buffer grows as bytes
+// arrive, never to the Content-Length a client claims.
 func readPooled(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buffer, error) {
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1)
+	if r.Body == nil || r.Body == http.NoBody {
+		return buf, nil
+	}
+	ri := info(w)
+	if ri.bodies != nil {
+		release, err := ri.bodies.acquire(ri.principal)
+		if err != nil {
+			putBuffer(buf)
+			return nil, err
+		}
+		defer release()
 	}
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
-		bufPool.Put(buf)
+		putBuffer(buf)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, tooLarge(limit)
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput,
+				Detail: "the request body did not arrive in time (the server's --read-timeout); send it whole, at once", Err: err}
+		}
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the request body could not be read", Err: err}
 	}
 	return buf, nil
+}
+
+// putBuffer returns a buffer to the pool unless it grew large.
+func putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBuffer {
+		bufPool.Put(buf)
+	}
 }
 
 func tooLarge(limit int64) error {
@@ -87,7 +109,7 @@ func decodeValue(w http.ResponseWriter, r *http.Request, limit int64) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	defer bufPool.Put(buf)
+	defer putBuffer(buf)
 	v, err := jsonv.Decode(buf.Bytes()) // the value does not share the buffer's memory
 	if err != nil {
 		return nil, decodeError(buf.Bytes(), err)
@@ -137,7 +159,7 @@ func jsonType(kind string) string {
 func encode(w http.ResponseWriter, status int, v any) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
-	defer bufPool.Put(buf)
+	defer putBuffer(buf)
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/switchboardhq/switchboard"
@@ -54,6 +55,13 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		e = switchboard.Internal(err)
 	}
 	status := e.Code.Status()
+	var ra *retryLater
+	if errors.As(err, &ra) {
+		w.Header().Set("Retry-After", strconv.Itoa(ra.seconds))
+		// The body was refused unread: closing tells net/http not to read
+		// the rest of it first, so the answer goes out at once.
+		w.Header().Set("Connection", "close")
+	}
 	var wm *wrongMethod
 	if errors.As(err, &wm) {
 		status = http.StatusMethodNotAllowed

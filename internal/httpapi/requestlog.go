@@ -80,6 +80,7 @@ type reqInfo struct {
 	log       *slog.Logger
 	principal *switchboard.Principal
 	err       string
+	bodies    *bodyGate // nil outside ServeHTTP (tests of single handlers)
 }
 
 // info returns the request's reqInfo, kept in the response writer that

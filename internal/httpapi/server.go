@@ -37,6 +37,10 @@ type Config struct {
 	// with slog costs as much as the rest of a cached run). Nil logs
 	// requests through Log.
 	AccessLog io.Writer
+	// MaxBodies and MaxBodiesPerKey cap the request bodies being read at
+	// once, in total and per key (DefaultMaxBodies, DefaultMaxBodiesPerKey
+	// when 0); beyond them a request answers 503 at once.
+	MaxBodies, MaxBodiesPerKey int
 }
 
 // Server is the HTTP API.
@@ -53,6 +57,7 @@ type Server struct {
 	routes  []route
 	ids     *idSource
 	access  io.Writer
+	bodies  *bodyGate
 }
 
 // NewServer builds the API with every route of routes.go.
@@ -66,6 +71,7 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	s.metrics = newHTTPMetrics(s.promReg)
 	s.ids = newIDSource()
+	s.bodies = newBodyGate(cfg.MaxBodies, cfg.MaxBodiesPerKey)
 	s.addRoutes()
 	doc, err := s.buildOpenAPI(cfg.Version)
 	if err != nil {
@@ -80,7 +86,7 @@ func NewServer(cfg Config) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rw := writerPool.Get().(*statusWriter)
-	*rw = statusWriter{ResponseWriter: w, info: reqInfo{log: s.log}}
+	*rw = statusWriter{ResponseWriter: w, info: reqInfo{log: s.log, bodies: s.bodies}}
 	defer writerPool.Put(rw)
 	id := r.Header.Get("X-Request-Id")
 	if id == "" || len(id) > 128 {

@@ -27,6 +27,12 @@ type Config struct {
 	LogLevel             string
 	ShutdownTimeout      time.Duration
 	CacheBytes           int64
+	// ReadTimeout bounds the reading of a whole request, its body included:
+	// a client that claims a body and never sends it is cut off.
+	ReadTimeout time.Duration
+	// MaxBodies and MaxBodiesPerKey cap the request bodies being read at
+	// once, in total and per API key (0: httpapi's defaults).
+	MaxBodies, MaxBodiesPerKey int
 	// DatabaseURL selects PostgreSQL (scale-out); empty means SQLite in
 	// the data directory.
 	DatabaseURL string
@@ -94,6 +100,12 @@ func (c *Config) Validate() error {
 	}
 	if c.UpstreamTimeout <= 0 {
 		problems = append(problems, "--upstream-timeout must be positive")
+	}
+	if c.ReadTimeout < 0 {
+		problems = append(problems, "--read-timeout must not be negative")
+	}
+	if c.MaxBodies < 0 || c.MaxBodiesPerKey < 0 {
+		problems = append(problems, "--max-bodies and --max-bodies-per-key must not be negative")
 	}
 	if c.CacheBytes <= 0 {
 		problems = append(problems, "--cache-bytes must be positive")

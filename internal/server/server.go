@@ -151,7 +151,8 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	in.Runner = runner.New(runner.Config{Registry: in.Registry, Store: in.Store, Outbound: out, Log: log, Now: cfg.Now,
 		Cache: respCache, Metrics: runner.NewMetrics(in.Metrics), Accounts: in.OAuth})
 
-	hcfg := httpapi.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Log: log, Metrics: in.Metrics, Version: cfg.Version}
+	hcfg := httpapi.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Log: log, Metrics: in.Metrics, Version: cfg.Version,
+		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey}
 	if in.logOut != nil && cfg.LogFormat != "text" && log.Enabled(ctx, slog.LevelInfo) {
 		hcfg.AccessLog = in.logOut // request lines in slog's JSON format, formatted without slog
 	}
@@ -163,10 +164,22 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	in.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       readTimeout(cfg.ReadTimeout),
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return in, nil
+}
+
+// DefaultReadTimeout bounds the reading of a request when Config sets no
+// ReadTimeout.
+const DefaultReadTimeout = 30 * time.Second
+
+func readTimeout(d time.Duration) time.Duration {
+	if d == 0 {
+		return DefaultReadTimeout
+	}
+	return d
 }
 
 // Run serves the API and runs the background loops until ctx ends or one

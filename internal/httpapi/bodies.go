@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/switchboardhq/switchboard"
+)
+
+// Request bodies are read into buffers that grow only as bytes arrive, so a
+// client that claims a large Content-Length and sends nothing costs
+// nothing; http.Server.ReadTimeout (internal/server) ends a body that does
+// not arrive. bodyGate also caps the bodies being read at once, in total and
+// per key, so that many slow clients cannot hold every worker. Counting is
+// lock-free: a run pays two atomic adds and a sync.Map load.
+
+// The default caps of the bodies being read at once.
+const (
+	DefaultMaxBodies       = 256
+	DefaultMaxBodiesPerKey = 32
+)
+
+// maxPooledBuffer is the largest buffer put back in the pool: one that grew
+// for a large body is left to the collector rather than kept for ever.
+const maxPooledBuffer = 256 << 10
+
+type bodyGate struct {
+	max, maxPerKey int64
+	inFlight       atomic.Int64
+	perKey         sync.Map // key id -> *atomic.Int64
+}
+
+func newBodyGate(max, maxPerKey int) *bodyGate {
+	if max <= 0 {
+		max = DefaultMaxBodies
+	}
+	if maxPerKey <= 0 {
+		maxPerKey = DefaultMaxBodiesPerKey
+	}
+	return &bodyGate{max: int64(max), maxPerKey: int64(maxPerKey)}
+}
+
+// acquire counts a body being read for the key (nil before authentication),
+// or refuses it with 503 unavailable when a cap is reached.
+func (g *bodyGate) acquire(p *switchboard.Principal) (release func(), err error) {
+	if g.inFlight.Add(1) > g.max {
+		g.inFlight.Add(-1)
+		return nil, busy("the server is reading as many request bodies as it allows at once")
+	}
+	if p == nil {
+		return g.releaseTotal, nil
+	}
+	c, ok := g.perKey.Load(p.KeyID)
+	if !ok {
+		c, _ = g.perKey.LoadOrStore(p.KeyID, new(atomic.Int64))
+	}
+	n := c.(*atomic.Int64)
+	if n.Add(1) > g.maxPerKey {
+		n.Add(-1)
+		g.inFlight.Add(-1)
+		return nil, busy("this key is sending as many request bodies as it may at once")
+	}
+	return func() { n.Add(-1); g.inFlight.Add(-1) }, nil
+}
+
+func (g *bodyGate) releaseTotal() { g.inFlight.Add(-1) }
+
+func busy(why string) error {
+	return &retryLater{seconds: 1, err: &switchboard.Error{Code: switchboard.CodeUnavailable, Detail: why + "; retry in a moment"}}
+}
+
+// retryLater is an error answered with a Retry-After header.
+type retryLater struct {
+	err     *switchboard.Error
+	seconds int
+}
+
+func (e *retryLater) Error() string { return e.err.Error() }
+func (e *retryLater) Unwrap() error { return e.err }
