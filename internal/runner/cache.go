@@ -191,7 +191,7 @@ func (r *Runner) fetchShared(ctx context.Context, key string, cmd *appdef.Comman
 func (r *Runner) fetchAndRecord(ctx context.Context, key string, cmd *appdef.Command, c *call) *liveResult {
 	res := r.live(ctx, cmd, c)
 	if res.err == nil && res.status < 400 {
-		if err := r.cache.Store(ctx, key, switchboard.CacheEntry{Doc: res.doc, Status: res.status, FetchedAt: r.now()}); err != nil {
+		if _, err := r.cache.Store(ctx, key, switchboard.CacheEntry{Doc: res.doc, Status: res.status, FetchedAt: r.now()}); err != nil {
 			r.cacheFailed(err)
 		} else {
 			res.stored = true
