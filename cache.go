@@ -21,10 +21,13 @@ type Cache interface {
 	// instance fetches.
 	Peek(ctx context.Context, key string) (*CacheEntry, error)
 	// Store saves a response fetched live with a status below 400, for 24
-	// hours, and turns fallback mode off for key.
-	Store(ctx context.Context, key string, e CacheEntry) error
+	// hours, and turns fallback mode off for key. It reports whether
+	// fallback mode was on: of callers on every instance sharing the cache,
+	// only the one whose call turned it off hears true.
+	Store(ctx context.Context, key string, e CacheEntry) (bool, error)
 	// Activate turns fallback mode on for key and reports whether it was
-	// off; when it is on already, the run count goes on.
+	// off (only the caller whose call turned it on hears true); when it is
+	// on already, the run count goes on.
 	Activate(ctx context.Context, key string) (bool, error)
 	// Lock tries to become the one caller fetching key live, for at most
 	// ttl. ok is false when another caller holds the lock; release gives it

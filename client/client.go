@@ -377,6 +377,9 @@ type AuditEntry struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`
 	} `json:"actor"`
+	// Event is "run", or "fallback_on" / "fallback_off": Cache Fallback
+	// Mode turning on or off for one of the command's cache keys.
+	Event      string            `json:"event"`
 	Kind       string            `json:"kind"`
 	Command    string            `json:"command"`
 	Args       map[string]string `json:"args"`
@@ -386,11 +389,16 @@ type AuditEntry struct {
 	DurationMs int64             `json:"durationMs"`
 	Cache      string            `json:"cache"`
 	Error      string            `json:"error"`
+	// UpstreamStatus is the status the upstream answered when a stale
+	// response was served instead (0 when it did not answer or was the
+	// one served).
+	UpstreamStatus int `json:"upstreamStatus,omitempty"`
 }
 
 // AuditQuery filters the audit log; every field is optional.
 type AuditQuery struct {
 	Command      string
+	Event        string // "run", "fallback_on" or "fallback_off"
 	Since, Until time.Time
 	Limit        int
 	Cursor       string
@@ -402,6 +410,9 @@ func (c *Client) AuditLogs(ctx context.Context, q AuditQuery) ([]AuditEntry, str
 	v := url.Values{}
 	if q.Command != "" {
 		v.Set("command", q.Command)
+	}
+	if q.Event != "" {
+		v.Set("event", q.Event)
 	}
 	if !q.Since.IsZero() {
 		v.Set("since", q.Since.Format(time.RFC3339Nano))

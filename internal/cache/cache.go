@@ -118,17 +118,20 @@ func (m *Memory) Peek(_ context.Context, key string) (*switchboard.CacheEntry, e
 }
 
 // Store implements switchboard.Cache.
-func (m *Memory) Store(_ context.Context, key string, e switchboard.CacheEntry) error {
+func (m *Memory) Store(_ context.Context, key string, e switchboard.CacheEntry) (bool, error) {
+	now := m.now()
 	size := int64(len(e.Doc)+len(key)) + entryOverhead
 	s := m.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	f, ok := s.fallback[key]
+	ended := ok && now.Before(f.expires)
 	delete(s.fallback, key)
 	if el, ok := s.entries[key]; ok {
 		s.remove(el)
 	}
 	if size > m.budget {
-		return nil // larger than the shard's whole budget: not cached
+		return ended, nil // larger than the shard's whole budget: not cached
 	}
 	for s.bytes+size > m.budget {
 		s.remove(s.lru.Back())
@@ -136,7 +139,7 @@ func (m *Memory) Store(_ context.Context, key string, e switchboard.CacheEntry) 
 	it := &item{key: key, entry: e, expires: e.FetchedAt.Add(switchboard.CacheTTL), size: size}
 	s.entries[key] = s.lru.PushFront(it)
 	s.bytes += size
-	return nil
+	return ended, nil
 }
 
 func (s *shard) remove(el *list.Element) {

@@ -12,7 +12,8 @@ import (
 
 // auditQuery documents the audit log's filters.
 type auditQuery struct {
-	Command string    `query:"command" description:"Only runs of this command (any spelling of its name)"`
+	Command string    `query:"command" description:"Only entries of this command (any spelling of its name)"`
+	Event   string    `query:"event" enum:"run,fallback_on,fallback_off" description:"Only entries of this event"`
 	Since   time.Time `query:"since" description:"RFC 3339; entries at or after"`
 	Until   time.Time `query:"until" description:"RFC 3339; entries before"`
 	Limit   int       `query:"limit" minimum:"1" maximum:"1000" description:"Page size, 50 by default"`
@@ -28,16 +29,20 @@ type auditItem struct {
 	ID         string            `json:"id"`
 	Time       time.Time         `json:"time"`
 	Org        string            `json:"org"`
-	Actor      auditActor        `json:"actor"`
+	Actor      auditActor        `json:"actor" description:"The key of the run; for fallback_on and fallback_off, of the run whose live call turned fallback mode on or off"`
+	Event      string            `json:"event" enum:"run,fallback_on,fallback_off" description:"A run, or Cache Fallback Mode turning on or off for one of the command's cache keys (recorded whether or not the command has auditLogging)"`
 	Kind       string            `json:"kind" enum:"command,action"`
 	Command    string            `json:"command" description:"The command's (or action's) canonical name"`
-	Args       map[string]string `json:"args"`
+	Args       map[string]string `json:"args" description:"The run's args; empty for actions and for fallback events"`
 	Method     string            `json:"method"`
 	URL        string            `json:"url"`
-	Status     int               `json:"status" description:"The upstream's status; 0 when it did not answer"`
+	Status     int               `json:"status" description:"The status answered (a stale answer's is the cached one); for fallback events, the upstream's; 0 when it did not answer"`
 	DurationMs int64             `json:"durationMs"`
-	Cache      string            `json:"cache"`
-	Error      string            `json:"error" description:"The error code when the run failed"`
+	Cache      string            `json:"cache" description:"none, miss, hit or stale; empty for fallback events"`
+	Error      string            `json:"error" description:"The error code when the run failed, or when the upstream failed and a stale answer was served (upstream_error for a status of 400 or more), or why fallback mode turned on"`
+	// UpstreamStatus is set when the upstream answered a status other than
+	// the one served.
+	UpstreamStatus int `json:"upstreamStatus,omitempty" description:"The upstream's status when a stale answer was served instead; absent when it did not answer or was the one served"`
 }
 
 type auditListResponse struct {
@@ -62,6 +67,12 @@ func handleAuditList(reg *registry.Registry, run *runner.Runner) authedFunc {
 				}
 			}
 		}
+		switch v := q.Get("event"); v {
+		case "", switchboard.AuditRun, switchboard.AuditFallbackOn, switchboard.AuditFallbackOff:
+			f.Event = v
+		default:
+			problems = append(problems, switchboard.Problem{Location: "/event", Message: "must be run, fallback_on or fallback_off"})
+		}
 		if v := q.Get("limit"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 1000 {
@@ -85,9 +96,13 @@ func handleAuditList(reg *registry.Registry, run *runner.Runner) authedFunc {
 			if args == nil {
 				args = map[string]string{}
 			}
+			event := e.Event
+			if event == "" {
+				event = switchboard.AuditRun
+			}
 			out.Items = append(out.Items, auditItem{ID: e.ID, Time: e.Time, Org: e.OrgID, Actor: auditActor{ID: e.ActorID, Name: e.ActorName},
-				Kind: e.Kind, Command: e.Name, Args: args, Method: e.Method, URL: e.URL, Status: e.Status, DurationMs: e.DurationMs,
-				Cache: e.Cache, Error: e.Error})
+				Event: event, Kind: e.Kind, Command: e.Name, Args: args, Method: e.Method, URL: e.URL, Status: e.Status, DurationMs: e.DurationMs,
+				Cache: e.Cache, Error: e.Error, UpstreamStatus: e.UpstreamStatus})
 		}
 		encode(w, http.StatusOK, out)
 		return nil

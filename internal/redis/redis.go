@@ -202,31 +202,38 @@ func (c *Cache) Peek(ctx context.Context, key string) (*switchboard.CacheEntry, 
 
 // storeScript sets the entry (KEYS[1]) to ARGV[1] for ARGV[2] ms, or
 // deletes it when ARGV[2] is 0, and deletes the fallback state (KEYS[2]):
-// a response fetched live ends fallback mode in the same step.
+// a response fetched live ends fallback mode in the same step. It returns
+// 1 when fallback mode was on and not expired by ARGV[3] (now, unix ms), so
+// that of concurrent stores on any instance exactly one hears that it
+// ended it.
 var storeScript = goredis.NewScript(`
+local x = redis.call('HGET', KEYS[2], 'x')
 if ARGV[2] == '0' then
 	redis.call('DEL', KEYS[1])
 else
 	redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 end
 redis.call('DEL', KEYS[2])
-return 1
+if x and tonumber(x) > tonumber(ARGV[3]) then return 1 end
+return 0
 `)
 
 // Store implements switchboard.Cache.
-func (c *Cache) Store(ctx context.Context, key string, e switchboard.CacheEntry) error {
+func (c *Cache) Store(ctx context.Context, key string, e switchboard.CacheEntry) (bool, error) {
 	if e.Status < 0 || e.Status > 0xffff {
-		return fmt.Errorf("redis store: status %d out of range", e.Status)
+		return false, fmt.Errorf("redis store: status %d out of range", e.Status)
 	}
+	now := c.now()
 	keys := []string{c.key(kindEntry, key), c.key(kindFallback, key)}
 	var ttl int64 // expired already: as if stored and gone
-	if left := e.FetchedAt.Add(switchboard.CacheTTL).Sub(c.now()); left > 0 {
+	if left := e.FetchedAt.Add(switchboard.CacheTTL).Sub(now); left > 0 {
 		ttl = (left + ttlMargin).Milliseconds()
 	}
-	if err := storeScript.Run(ctx, c.rdb, keys, encodeEntry(e), ttl).Err(); err != nil {
-		return fmt.Errorf("redis store: %w", err)
+	n, err := storeScript.Run(ctx, c.rdb, keys, encodeEntry(e), ttl, now.UnixMilli()).Int64()
+	if err != nil {
+		return false, fmt.Errorf("redis store: %w", err)
 	}
-	return nil
+	return n == 1, nil
 }
 
 // activateScript turns fallback mode on, with a zero run count, unless it is

@@ -45,8 +45,8 @@ func TestTwoClientsShareState(t *testing.T) {
 	ctx := context.Background()
 
 	e := switchboard.CacheEntry{Doc: []byte(`{"a":1`), Status: 203, FetchedAt: clock.Now()}
-	if err := a.Store(ctx, "k", e); err != nil {
-		t.Fatal(err)
+	if ended, err := a.Store(ctx, "k", e); err != nil || ended {
+		t.Fatalf("a.Store = %v, %v", ended, err)
 	}
 	l, err := b.Lookup(ctx, "k")
 	if err != nil || l.Entry == nil || string(l.Entry.Doc) != string(e.Doc) || l.Entry.Status != 203 || !l.Entry.FetchedAt.Equal(e.FetchedAt) {
@@ -79,9 +79,13 @@ func TestTwoClientsShareState(t *testing.T) {
 	if fmt.Sprint(probes) != "[5 10 15 20]" {
 		t.Fatalf("probes at runs %v, want [5 10 15 20]", probes)
 	}
-	// A Store through b ends fallback mode for a too.
-	if err := b.Store(ctx, "k", e); err != nil {
-		t.Fatal(err)
+	// A Store through b ends fallback mode for a too; only b hears that
+	// it ended it.
+	if ended, err := b.Store(ctx, "k", e); err != nil || !ended {
+		t.Fatalf("b.Store in fallback mode = %v, %v", ended, err)
+	}
+	if ended, err := a.Store(ctx, "k", e); err != nil || ended {
+		t.Fatalf("a.Store after b ended fallback mode = %v, %v", ended, err)
 	}
 	if l, _ := a.Lookup(ctx, "k"); l.Fallback {
 		t.Fatal("fallback still on for a after b stored")
@@ -143,7 +147,7 @@ func TestKeysAndTTLs(t *testing.T) {
 	prefix := redistest.Prefix(t, url)
 	c := newCache(t, url, prefix, nil)
 	ctx := context.Background()
-	if err := c.Store(ctx, "run:1", switchboard.CacheEntry{Doc: []byte("d"), Status: 200, FetchedAt: time.Now()}); err != nil {
+	if _, err := c.Store(ctx, "run:1", switchboard.CacheEntry{Doc: []byte("d"), Status: 200, FetchedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Activate(ctx, "run:2"); err != nil {
@@ -175,7 +179,7 @@ func TestKeysAndTTLs(t *testing.T) {
 	if n, _ := c.rdb.Exists(ctx, prefix+"e:{run:4}").Result(); n != 0 {
 		t.Error("an expired entry was stored")
 	}
-	if err := c.Store(ctx, "run:5", switchboard.CacheEntry{Status: 70000, FetchedAt: time.Now()}); err == nil {
+	if _, err := c.Store(ctx, "run:5", switchboard.CacheEntry{Status: 70000, FetchedAt: time.Now()}); err == nil {
 		t.Error("a status over 65535 was stored")
 	}
 }
@@ -225,7 +229,7 @@ func TestScriptsFlushed(t *testing.T) {
 	ctx := context.Background()
 	ops := func() {
 		t.Helper()
-		if err := c.Store(ctx, "k", switchboard.CacheEntry{Doc: []byte("d"), Status: 200, FetchedAt: clock.Now()}); err != nil {
+		if _, err := c.Store(ctx, "k", switchboard.CacheEntry{Doc: []byte("d"), Status: 200, FetchedAt: clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		if on, err := c.Activate(ctx, "k"); !on || err != nil {
@@ -310,7 +314,8 @@ func testUnreachable(t *testing.T, url string, rounds int) {
 		{"Ping", func() error { return c.Ping(ctx) }},
 		{"Lookup", func() error { _, err := c.Lookup(ctx, "k"); return err }},
 		{"Store", func() error {
-			return c.Store(ctx, "k", switchboard.CacheEntry{Doc: []byte("d"), Status: 200, FetchedAt: time.Now()})
+			_, err := c.Store(ctx, "k", switchboard.CacheEntry{Doc: []byte("d"), Status: 200, FetchedAt: time.Now()})
+			return err
 		}},
 		{"Activate", func() error { _, err := c.Activate(ctx, "k"); return err }},
 		{"Lock", func() error {
@@ -409,7 +414,7 @@ func BenchmarkStore(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := c.Store(ctx, "run:abc", e); err != nil {
+			if _, err := c.Store(ctx, "run:abc", e); err != nil {
 				b.Fatal(err)
 			}
 		}

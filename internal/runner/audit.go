@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/appdef"
 )
 
 // writeAudit makes a run's audit entry durable, with the code of runErr
 // when the run failed. A run whose entry cannot be written has its answer
 // withheld: the error to return instead.
 func (r *Runner) writeAudit(ctx context.Context, entry switchboard.AuditEntry, runErr error) error {
+	entry.Event = switchboard.AuditRun
 	if runErr != nil {
 		entry.Error = string(switchboard.ErrorCode(runErr))
 	}
@@ -26,6 +28,29 @@ func (r *Runner) writeAudit(ctx context.Context, entry switchboard.AuditEntry, r
 			Detail: "the run's audit entry could not be written, so its answer is withheld; try again shortly", Err: err}
 	}
 	return nil
+}
+
+// writeFallback records that the live call res of a run of cmd by p turned
+// Cache Fallback Mode on or off for the call's cache key, whether or not
+// cmd has auditLogging, so that an outage and its end are in the log. The
+// entry names the request (method and redacted URL, not args: the command
+// may not log them) and, for fallback_on, the upstream's status or the
+// error code. It is durable before the run answers; if it cannot be
+// written the run still answers, since withholding a stale answer would
+// make the outage worse, and the failure is logged.
+func (r *Runner) writeFallback(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, c *call, res *liveResult) {
+	entry := switchboard.AuditEntry{
+		ID: auditID(res.at), Time: res.at.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName, Event: res.flip,
+		Kind: "command", Name: cmd.Name, Args: map[string]string{}, Method: cmd.Method, URL: c.redact.String(c.url.String()),
+		Status: res.status, DurationMs: res.took.Milliseconds(),
+	}
+	if res.flip == switchboard.AuditFallbackOn {
+		entry.Error = res.upstreamError()
+	}
+	if err := r.audit.Write(ctx, entry); err != nil && ctx.Err() == nil {
+		r.log.Warn("the audit entry of a cache fallback change could not be written", "event", entry.Event, "org", p.OrgID,
+			"command", cmd.Name, "err", err)
+	}
 }
 
 // auditWriter makes audit entries durable with group commit: entries that

@@ -89,6 +89,21 @@ type liveResult struct {
 	// fromPeer marks a response another instance fetched and stored while
 	// this one waited.
 	fromPeer bool
+	// flip is AuditFallbackOn or AuditFallbackOff when recording this
+	// call's outcome turned fallback mode on or off ("" otherwise); at is
+	// when, took how long the live call took.
+	flip string
+	at   time.Time
+	took time.Duration
+}
+
+// upstreamError is the error code of a live call that failed: its own, or
+// upstream_error for a status of 400 or more.
+func (res *liveResult) upstreamError() string {
+	if res.err != nil {
+		return string(switchboard.ErrorCode(res.err))
+	}
+	return string(switchboard.CodeUpstreamError)
 }
 
 // fetchCached runs a command with cacheSeconds through the cache and
@@ -123,6 +138,11 @@ func (r *Runner) fetchCached(ctx context.Context, p *switchboard.Principal, cmd 
 		return r.fetchShared(context.WithoutCancel(ctx), key, cmd, c, l.Entry), nil
 	})
 	res := v.(*liveResult)
+	if leader && res.flip != "" {
+		// Only the run that made the call writes the entry: on every
+		// instance, the cache told only this one that its call flipped it.
+		r.writeFallback(ctx, p, cmd, c, res)
+	}
 	if res.err == nil && res.status < 400 {
 		if res.fromPeer || (!leader && res.stored) {
 			// Another run fetched it while this one waited: from this run's
@@ -133,10 +153,13 @@ func (r *Runner) fetchCached(ctx context.Context, p *switchboard.Principal, cmd 
 		r.metrics.misses.Inc()
 		return served(res.doc, res.status, CacheMiss, false), nil
 	}
-	// The live call failed: serve what the cache has, stale, if anything.
+	// The live call failed: serve what the cache has, stale, if anything,
+	// and let the audit entry say what the upstream answered.
 	if l.Entry != nil {
 		r.metrics.stale.Inc()
-		return served(l.Entry.Doc, l.Entry.Status, CacheStale, true), nil
+		f := served(l.Entry.Doc, l.Entry.Status, CacheStale, true)
+		f.upstreamStatus, f.upstreamError = res.status, res.upstreamError()
+		return f, nil
 	}
 	r.metrics.misses.Inc()
 	return r.answer(res, CacheMiss)
@@ -187,14 +210,21 @@ func (r *Runner) fetchShared(ctx context.Context, key string, cmd *appdef.Comman
 
 // fetchAndRecord calls live and records the outcome in the cache: a
 // response below 400 is stored (ending fallback mode), anything else turns
-// fallback mode on.
+// fallback mode on. It notes whether that turned fallback mode on or off.
 func (r *Runner) fetchAndRecord(ctx context.Context, key string, cmd *appdef.Command, c *call) *liveResult {
+	start := r.now()
 	res := r.live(ctx, cmd, c)
+	res.at = r.now()
+	res.took = res.at.Sub(start)
 	if res.err == nil && res.status < 400 {
-		if err := r.cache.Store(ctx, key, switchboard.CacheEntry{Doc: res.doc, Status: res.status, FetchedAt: r.now()}); err != nil {
+		ended, err := r.cache.Store(ctx, key, switchboard.CacheEntry{Doc: res.doc, Status: res.status, FetchedAt: res.at})
+		if err != nil {
 			r.cacheFailed(err)
-		} else {
-			res.stored = true
+			return res
+		}
+		res.stored = true
+		if ended {
+			res.flip = switchboard.AuditFallbackOff
 		}
 		return res
 	}
@@ -203,6 +233,7 @@ func (r *Runner) fetchAndRecord(ctx context.Context, key string, cmd *appdef.Com
 		r.cacheFailed(err)
 	} else if activated {
 		r.metrics.activations.Inc()
+		res.flip = switchboard.AuditFallbackOn
 	}
 	return res
 }
@@ -227,11 +258,16 @@ func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveRe
 
 // fetched is what fetching a command yields besides an error: the answer,
 // the upstream's status (0 when it did not answer) and the cache state,
-// which the audit entry records also when the run failed.
+// which the audit entry records also when the run failed. A stale answer
+// served because the live call failed has that call's status (0 when the
+// upstream did not answer) and error code in upstreamStatus and
+// upstreamError.
 type fetched struct {
-	answer Answer
-	status int
-	cache  string
+	answer         Answer
+	status         int
+	cache          string
+	upstreamStatus int
+	upstreamError  string
 }
 
 // served is a fetch answered with doc.

@@ -61,6 +61,7 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 			ID: auditID(start), Time: start.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName,
 			Kind: "command", Name: cmd.Name, Args: req.Args, Method: cmd.Method, URL: call.redact.String(call.url.String()),
 			Status: f.status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: f.cache,
+			UpstreamStatus: f.upstreamStatus, Error: f.upstreamError,
 		}
 		if err := r.writeAudit(ctx, entry, runErr); err != nil {
 			return Answer{}, err

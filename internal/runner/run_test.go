@@ -445,6 +445,7 @@ func TestRunAudit(t *testing.T) {
 			}
 			for i := range tt.want {
 				tt.want[i].ActorID = e.agent.KeyID
+				tt.want[i].Event = switchboard.AuditRun
 			}
 			opts := cmp.Options{cmpopts.IgnoreFields(switchboard.AuditEntry{}, "ID", "Time", "DurationMs"), cmpopts.EquateEmpty()}
 			if diff := cmp.Diff(tt.want, got, opts); diff != "" {

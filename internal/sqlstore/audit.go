@@ -19,8 +19,9 @@ func (s *Store) AppendAudit(ctx context.Context, entries []switchboard.AuditEntr
 	if err != nil {
 		return s.translate(err, "audit entries")
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_log (id, org_id, at, actor_id, actor_name, kind, name, args, method, url, status, duration_ms, cache, error)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_log (id, org_id, at, actor_id, actor_name, kind, name, args, method, url, status, duration_ms, cache, error,
+		event, upstream_status)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`)
 	if err != nil {
 		_ = tx.Rollback()
 		return s.translate(err, "audit entries")
@@ -31,7 +32,7 @@ func (s *Store) AppendAudit(ctx context.Context, entries []switchboard.AuditEntr
 			args = []byte("{}")
 		}
 		if _, err := stmt.ExecContext(ctx, e.ID, e.OrgID, micros(e.Time), e.ActorID, e.ActorName, e.Kind, e.Name,
-			string(args), e.Method, e.URL, e.Status, e.DurationMs, e.Cache, e.Error); err != nil {
+			string(args), e.Method, e.URL, e.Status, e.DurationMs, e.Cache, e.Error, e.Event, e.UpstreamStatus); err != nil {
 			_ = tx.Rollback()
 			return s.translate(err, "audit entries")
 		}
@@ -47,8 +48,8 @@ func (s *Store) AuditEntries(ctx context.Context, orgID string, f switchboard.Au
 		limit = 50
 	}
 	q := strings.Builder{}
-	q.WriteString(`SELECT id, org_id, at, actor_id, actor_name, kind, name, args, method, url, status, duration_ms, cache, error
-		FROM audit_log WHERE org_id = $1`)
+	q.WriteString(`SELECT id, org_id, at, actor_id, actor_name, kind, name, args, method, url, status, duration_ms, cache, error,
+		event, upstream_status FROM audit_log WHERE org_id = $1`)
 	args := []any{orgID}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -56,6 +57,9 @@ func (s *Store) AuditEntries(ctx context.Context, orgID string, f switchboard.Au
 	}
 	if f.Name != "" {
 		q.WriteString(` AND name = ` + arg(f.Name))
+	}
+	if f.Event != "" {
+		q.WriteString(` AND event = ` + arg(f.Event))
 	}
 	if !f.Since.IsZero() {
 		q.WriteString(` AND at >= ` + arg(micros(f.Since)))
@@ -84,7 +88,7 @@ func (s *Store) AuditEntries(ctx context.Context, orgID string, f switchboard.Au
 		var at int64
 		var argsText string
 		if err := rows.Scan(&e.ID, &e.OrgID, &at, &e.ActorID, &e.ActorName, &e.Kind, &e.Name, &argsText,
-			&e.Method, &e.URL, &e.Status, &e.DurationMs, &e.Cache, &e.Error); err != nil {
+			&e.Method, &e.URL, &e.Status, &e.DurationMs, &e.Cache, &e.Error, &e.Event, &e.UpstreamStatus); err != nil {
 			return nil, "", s.translate(err, "audit entries")
 		}
 		e.Time = fromMicros(at)

@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) switchboard.Store) {
 		{"Installs", testInstalls},
 		{"Settings", testSettings},
 		{"Audit", testAudit},
+		{"AuditEvents", testAuditEvents},
 		{"Changes", testChanges},
 		{"Accounts", testAccounts},
 		{"OAuthStates", testOAuthStates},
@@ -295,6 +296,59 @@ func testAudit(t *testing.T, s switchboard.Store) {
 	}
 	_, _, err = s.AuditEntries(ctx, "a", switchboard.AuditFilter{Cursor: "!!"})
 	wantCode(t, err, switchboard.CodeInvalidInput)
+}
+
+// An entry's event and upstream status are kept, and the event filters:
+// an outage's stale answer, fallback mode turning on and off.
+func testAuditEvents(t *testing.T, s switchboard.Store) {
+	ctx := context.Background()
+	entries := []switchboard.AuditEntry{
+		{ID: "r1", Time: t0, OrgID: "a", ActorID: "k1", ActorName: "bot", Event: switchboard.AuditRun, Kind: "command",
+			Name: "quotes.get", Args: map[string]string{"q": "a"}, Method: "POST", URL: "https://q.example.com/?q=a",
+			Status: 200, DurationMs: 3, Cache: "stale", Error: "upstream_error", UpstreamStatus: 503},
+		{ID: "f1", Time: t0.Add(time.Second), OrgID: "a", ActorID: "k1", ActorName: "bot", Event: switchboard.AuditFallbackOn,
+			Kind: "command", Name: "quotes.get", Args: map[string]string{}, Method: "POST", URL: "https://q.example.com/?q=a",
+			Status: 503, DurationMs: 3, Error: "upstream_error"},
+		{ID: "r2", Time: t0.Add(2 * time.Second), OrgID: "a", ActorID: "k1", ActorName: "bot", Event: switchboard.AuditRun,
+			Kind: "command", Name: "quotes.get", Args: map[string]string{}, Method: "POST", URL: "https://q.example.com/?q=a",
+			Cache: "stale", Error: "upstream_timeout"},
+		{ID: "f2", Time: t0.Add(3 * time.Second), OrgID: "a", ActorID: "k2", ActorName: "agent", Event: switchboard.AuditFallbackOff,
+			Kind: "command", Name: "quotes.get", Args: map[string]string{}, Method: "POST", URL: "https://q.example.com/?q=a",
+			Status: 200, DurationMs: 1},
+		{ID: "fb", Time: t0, OrgID: "b", Event: switchboard.AuditFallbackOn, Kind: "command", Name: "quotes.get",
+			Args: map[string]string{}, Method: "POST", URL: "u", Error: "upstream_unreachable"},
+	}
+	mustOK(t, s.AppendAudit(ctx, entries))
+	got, _, err := s.AuditEntries(ctx, "a", switchboard.AuditFilter{})
+	mustOK(t, err)
+	want := []switchboard.AuditEntry{entries[3], entries[2], entries[1], entries[0]}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+	for _, tt := range []struct {
+		event string
+		want  []string
+	}{
+		{switchboard.AuditRun, []string{"r2", "r1"}},
+		{switchboard.AuditFallbackOn, []string{"f1"}},
+		{switchboard.AuditFallbackOff, []string{"f2"}},
+		{"other", nil},
+	} {
+		got, _, err := s.AuditEntries(ctx, "a", switchboard.AuditFilter{Event: tt.event, Name: "quotes.get"})
+		mustOK(t, err)
+		var ids []string
+		for _, e := range got {
+			ids = append(ids, e.ID)
+		}
+		if diff := cmp.Diff(tt.want, ids); diff != "" {
+			t.Errorf("event %q (-want +got):\n%s", tt.event, diff)
+		}
+	}
+	got, _, err = s.AuditEntries(ctx, "b", switchboard.AuditFilter{Event: switchboard.AuditFallbackOn})
+	mustOK(t, err)
+	if len(got) != 1 || got[0].ID != "fb" {
+		t.Errorf("AuditEntries(b) = %+v, want only its own", got)
+	}
 }
 
 func testChanges(t *testing.T, s switchboard.Store) {

@@ -47,6 +47,7 @@ func Run(t *testing.T, newCache func(t *testing.T, now func() time.Time) switchb
 		{"FallbackCounts", testFallbackCounts},
 		{"StoreEndsFallback", testStoreEndsFallback},
 		{"ConcurrentCounts", testConcurrentCounts},
+		{"ConcurrentTransitions", testConcurrentTransitions},
 		{"Lock", testLock},
 	}
 	for _, tt := range tests {
@@ -74,8 +75,8 @@ func testStoreLookup(t *testing.T, c switchboard.Cache, clock *Clock) {
 		t.Fatalf("empty lookup = %+v", l)
 	}
 	e := switchboard.CacheEntry{Doc: []byte(`{"status":200,"body":"x"`), Status: 200, FetchedAt: clock.Now()}
-	if err := c.Store(ctx, "k1", e); err != nil {
-		t.Fatal(err)
+	if ended, err := c.Store(ctx, "k1", e); err != nil || ended {
+		t.Fatalf("Store = %v, %v; want no fallback mode ended", ended, err)
 	}
 	if p, err := c.Peek(ctx, "k1"); err != nil || p == nil || string(p.Doc) != string(e.Doc) {
 		t.Fatalf("Peek = %+v, %v", p, err)
@@ -149,17 +150,72 @@ func testFallbackCounts(t *testing.T, c switchboard.Cache, clock *Clock) {
 func testStoreEndsFallback(t *testing.T, c switchboard.Cache, clock *Clock) {
 	ctx := context.Background()
 	c.Activate(ctx, "k")
-	if err := c.Store(ctx, "k", switchboard.CacheEntry{Doc: []byte("d"), Status: 200, FetchedAt: clock.Now()}); err != nil {
-		t.Fatal(err)
+	if ended, err := c.Store(ctx, "k", switchboard.CacheEntry{Doc: []byte("d"), Status: 200, FetchedAt: clock.Now()}); err != nil || !ended {
+		t.Fatalf("Store in fallback mode = %v, %v; want fallback mode ended", ended, err)
 	}
 	if l := must[switchboard.CacheLookup](t)(c.Lookup(ctx, "k")); l.Fallback || l.Entry == nil {
 		t.Fatalf("after Store: %+v", l)
 	}
-	// Fallback state expires too.
+	if ended := must[bool](t)(c.Store(ctx, "k", switchboard.CacheEntry{Doc: []byte("d"), Status: 200, FetchedAt: clock.Now()})); ended {
+		t.Fatal("a second Store reported ending fallback mode again")
+	}
+	// A response too large to keep still ends fallback mode.
+	c.Activate(ctx, "big")
+	if ended := must[bool](t)(c.Store(ctx, "big", switchboard.CacheEntry{Doc: make([]byte, 4<<20), Status: 200, FetchedAt: clock.Now()})); !ended {
+		t.Fatal("Store of a large response did not report ending fallback mode")
+	}
+	if l := must[switchboard.CacheLookup](t)(c.Lookup(ctx, "big")); l.Fallback {
+		t.Fatal("fallback mode is still on after a Store")
+	}
+	// Fallback state expires too, and an expired state is not ended by a
+	// Store: it had ended already.
 	c.Activate(ctx, "k2")
+	c.Activate(ctx, "k3")
 	clock.Advance(switchboard.CacheTTL + time.Second)
 	if l := must[switchboard.CacheLookup](t)(c.Lookup(ctx, "k2")); l.Fallback {
 		t.Fatal("fallback outlived 24 hours")
+	}
+	if ended := must[bool](t)(c.Store(ctx, "k3", switchboard.CacheEntry{Doc: []byte("d"), Status: 200, FetchedAt: clock.Now()})); ended {
+		t.Fatal("Store reported ending a fallback state that had expired")
+	}
+}
+
+// Turning fallback mode on and off is reported to exactly one of
+// concurrent callers.
+func testConcurrentTransitions(t *testing.T, c switchboard.Cache, clock *Clock) {
+	ctx := context.Background()
+	for round := 0; round < 3; round++ {
+		var on, off atomic.Int64
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				activated, err := c.Activate(ctx, "k")
+				if err != nil {
+					t.Error(err)
+				} else if activated {
+					on.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ended, err := c.Store(ctx, "k", switchboard.CacheEntry{Doc: []byte("d"), Status: 200, FetchedAt: clock.Now()})
+				if err != nil {
+					t.Error(err)
+				} else if ended {
+					off.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if on.Load() != 1 || off.Load() != 1 {
+			t.Fatalf("round %d: %d callers turned fallback on and %d turned it off, want 1 and 1", round, on.Load(), off.Load())
+		}
 	}
 }
 
