@@ -60,6 +60,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		accountsCommand(e, cc),
 		secretsCommand(e),
 		auditCommand(e, cc),
+		mockCommand(e),
 	)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
