@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -118,16 +119,21 @@ func auditCommand(e *env, cc *clientConfig) *cobra.Command {
 				return printJSON(e.stdout, entries)
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TIME\tACTOR\tCOMMAND\tMETHOD\tURL\tSTATUS\tMS\tCACHE\tERROR")
+			fmt.Fprintln(tw, "TIME\tEVENT\tACTOR\tCOMMAND\tMETHOD\tURL\tSTATUS\tUPSTREAM\tMS\tCACHE\tERROR")
 			for _, en := range entries {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", en.Time.Local().Format("2006-01-02 15:04:05"), en.Actor.Name,
-					en.Command, en.Method, en.URL, en.Status, en.DurationMs, en.Cache, en.Error)
+				upstream := "-"
+				if en.UpstreamStatus != 0 {
+					upstream = strconv.Itoa(en.UpstreamStatus)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", en.Time.Local().Format("2006-01-02 15:04:05"), en.Event, en.Actor.Name,
+					en.Command, en.Method, en.URL, en.Status, upstream, en.DurationMs, dash(en.Cache), dash(en.Error))
 			}
 			return tw.Flush()
 		},
 	}
 	f := list.Flags()
 	f.StringVar(&q.Command, "command", "", "only runs of this command (any spelling)")
+	f.StringVar(&q.Event, "event", "", "only entries of this event: run, fallback_on or fallback_off")
 	f.StringVar(&since, "since", "", "entries at or after: RFC 3339 or a duration ago such as 1h")
 	f.StringVar(&until, "until", "", "entries before: RFC 3339 or a duration ago")
 	f.IntVar(&q.Limit, "limit", 50, "entries per page (1 to 1000)")
@@ -228,4 +234,12 @@ func actionsCommand(e *env, cc *clientConfig) *cobra.Command {
 	run.Flags().StringVar(&input, "input", "", "the input: JSON, @FILE, or @- for standard input")
 	cmd.AddCommand(list, run)
 	return cmd
+}
+
+// dash prints an empty table cell as "-".
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

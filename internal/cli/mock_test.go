@@ -158,22 +158,24 @@ func TestMockInvalidFile(t *testing.T) {
 	}
 }
 
-// TestMockQuickstart is docs/mock.md's walkthrough: the seed's ecommstore
-// app pointed at the mock answers 200, and the secret that the mock echoes
-// comes back redacted.
+// TestMockQuickstart is docs/mock.md's walkthrough: the quickstart's apps
+// (the seeds' examples pointed at the mock) answer 200, and the secret that
+// the mock echoes comes back redacted.
 func TestMockQuickstart(t *testing.T) {
 	t.Parallel()
 	m := mustMock(t, ecommstoreFixtures)
 	s := mustServe(t, nil, "--allow-private-networks")
 	admin := s.mustOrg(t, "acme")
 	ctx := context.Background()
-	def := readFile(t, filepath.Join("..", "..", "testdata", "mocks", "apps", "ecommstore.json"))
-	// The definition names the mock's default address; this one is on port 0.
-	def = bytes.ReplaceAll(def, []byte("http://127.0.0.1:8089"), []byte(m.URL))
-	mustRegister(t, admin, string(def))
 	const secret = "s3cr3t-token"
-	if _, err := admin.PutSettings(ctx, "ecommstore", client.Settings{"default": {"authToken": secret}}); err != nil {
-		t.Fatal(err)
+	for _, app := range []string{"ecommstore", "ecommflows"} {
+		def := readFile(t, filepath.Join("..", "..", "testdata", "quickstart", app+".json"))
+		// The definition names the mock's default address; this one is on port 0.
+		def = bytes.ReplaceAll(def, []byte("http://127.0.0.1:8089"), []byte(m.URL))
+		mustRegister(t, admin, string(def))
+		if _, err := admin.PutSettings(ctx, app, client.Settings{"default": {"authToken": secret}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	t.Run("the command answers 200 with the echoed secret redacted", func(t *testing.T) {
@@ -198,19 +200,17 @@ func TestMockQuickstart(t *testing.T) {
 	})
 
 	t.Run("the action refunds the order", func(t *testing.T) {
-		out, err := admin.RunAction(ctx, "ecommstore.store.refundOrder", map[string]any{"orderId": "ord_1001", "querystring": "refund=full"})
+		out, err := admin.RunAction(ctx, "ecommflows.store.refundOrder", map[string]any{"orderId": "ord_1001", "querystring": "refund=full"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got struct { // the action's outputTemplate: {"response": ..., "body": ...}
-			Body map[string]any `json:"body"`
-		}
+		var got map[string]any // the action's outputTemplate: {"order", "status", "statusCode"}
 		if err := json.Unmarshal(out, &got); err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]any{"id": "ord_1001", "status": "REFUNDED", "refund": true, "query": map[string]any{"refund": "full"}}
-		if diff := cmp.Diff(want, got.Body); diff != "" {
-			t.Errorf("action body (-want +got):\n%s\n%s", diff, out)
+		want := map[string]any{"order": "ord_1001", "status": "REFUNDED", "statusCode": float64(200)}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("action output (-want +got):\n%s\n%s", diff, out)
 		}
 	})
 }

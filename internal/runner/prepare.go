@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"net/url"
+	"strings"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/appdef"
@@ -73,7 +74,8 @@ func checkURL(shape *appdef.URLShape, o *appdef.Origin, data any, value func(nam
 		if refused.Name != "" {
 			loc = appdef.Pointer(base, refused.Name)
 		}
-		return nil, "", &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: refused.Reason,
+		return nil, "", &switchboard.Error{Code: switchboard.CodeInvalidInput,
+			Detail:   "the " + strings.TrimPrefix(base, "/") + " would change the structure of the URL, so nothing was sent; the problem says which value and why",
 			Problems: []switchboard.Problem{{Location: loc, Message: refused.Reason}}}
 	}
 	rendered := string(b)
