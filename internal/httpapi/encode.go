@@ -78,7 +78,7 @@ func putBuffer(buf *bytes.Buffer) {
 }
 
 func tooLarge(limit int64) error {
-	return switchboard.Errorf(switchboard.CodePayloadTooLarge, "the request body is larger than %d MiB", limit>>20)
+	return switchboard.Errorf(switchboard.CodePayloadTooLarge, "the request body is larger than this route's limit of %d MiB; send less (for a definition: fewer or smaller components)", limit>>20)
 }
 
 // decode reads a JSON request body into v (a struct), refusing unknown

@@ -145,7 +145,7 @@ func (m *Manager) installed(ctx context.Context, orgID, appName string) (*regist
 			return inst, nil
 		}
 	}
-	return nil, switchboard.Errorf(switchboard.CodeNotFound, "app %q is not installed for your org", appName)
+	return nil, switchboard.Errorf(switchboard.CodeNotFound, "app %q is not installed for your org; install it with POST /v1/apps/%s/install", appName, appName)
 }
 
 // Authorized is the answer to an authorization request.
@@ -380,7 +380,7 @@ func (m *Manager) Disconnect(ctx context.Context, p *switchboard.Principal, appN
 	a, err := m.cfg.Store.Account(ctx, p.OrgID, inst.AppID, name)
 	if err != nil {
 		if switchboard.IsNotFound(err) {
-			return switchboard.Errorf(switchboard.CodeNotFound, "account %q of %s not found", name, inst.AppID)
+			return switchboard.Errorf(switchboard.CodeNotFound, "account %q of %s not found; GET /v1/apps/%s/accounts lists its accounts", name, inst.AppID, inst.AppID)
 		}
 		return err
 	}

@@ -123,7 +123,7 @@ func (r *Registry) visible(ctx context.Context, p *switchboard.Principal, name s
 			return v, nil
 		}
 	}
-	return switchboard.AppVersion{}, switchboard.Errorf(switchboard.CodeNotFound, "app %q not found", name)
+	return switchboard.AppVersion{}, switchboard.Errorf(switchboard.CodeNotFound, "app %q not found; GET /v1/apps/available lists the apps you can see", name)
 }
 
 // Apps lists the latest version of each app the caller can see.
@@ -149,7 +149,7 @@ func (r *Registry) AppVersion(ctx context.Context, p *switchboard.Principal, nam
 	}
 	v, err := r.store.AppVersion(ctx, latest.AppID, version)
 	if switchboard.IsNotFound(err) {
-		return v, switchboard.Errorf(switchboard.CodeNotFound, "app %q has no version %q", latest.AppID, version)
+		return v, switchboard.Errorf(switchboard.CodeNotFound, "app %q has no version %q; GET /v1/apps/available/%s lists its versions", latest.AppID, version, latest.AppID)
 	}
 	return v, err
 }
@@ -185,7 +185,7 @@ func (r *Registry) Uninstall(ctx context.Context, p *switchboard.Principal, name
 	}
 	if err := r.store.DeleteInstall(ctx, p.OrgID, v.AppID); err != nil {
 		if switchboard.IsNotFound(err) {
-			return switchboard.Errorf(switchboard.CodeNotFound, "app %q is not installed", name)
+			return switchboard.Errorf(switchboard.CodeNotFound, "app %q is not installed; GET /v1/apps/installed lists your org's installed apps", name)
 		}
 		return err
 	}

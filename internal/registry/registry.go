@@ -341,7 +341,7 @@ func (r *Registry) CreateOrg(ctx context.Context, id, name string) (switchboard.
 	k := switchboard.Key{ID: NewID("key"), OrgID: id, Name: "admin", Role: switchboard.RoleAdmin, Hash: HashKey(key), CreatedAt: now}
 	if err := r.store.CreateOrg(ctx, org, k); err != nil {
 		if switchboard.ErrorCode(err) == switchboard.CodeConflict {
-			return switchboard.Org{}, "", switchboard.Errorf(switchboard.CodeConflict, "an org with id %q already exists", id)
+			return switchboard.Org{}, "", switchboard.Errorf(switchboard.CodeConflict, "an org with id %q already exists; choose another id, or send none for a random one", id)
 		}
 		return switchboard.Org{}, "", err
 	}
@@ -378,7 +378,7 @@ func (r *Registry) Keys(ctx context.Context, p *switchboard.Principal) ([]switch
 func (r *Registry) DeleteKey(ctx context.Context, p *switchboard.Principal, id string) error {
 	if err := r.store.DeleteKey(ctx, p.OrgID, id); err != nil {
 		if switchboard.IsNotFound(err) {
-			return switchboard.Errorf(switchboard.CodeNotFound, "key %q not found", id)
+			return switchboard.Errorf(switchboard.CodeNotFound, "key %q not found; GET /v1/keys lists your org's keys", id)
 		}
 		return err
 	}

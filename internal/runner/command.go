@@ -126,7 +126,7 @@ func (r *Runner) prepareCommand(ctx context.Context, cmd *appdef.Command, inst *
 	// rendered once.
 	body, hasBody := r.renderBody(cmd, req, acct != nil, data, &problems)
 	if len(problems) > 0 {
-		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "a template in the run is not valid", Problems: problems}
+		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "a template in the run is not valid; each problem has its location and line:column", Problems: problems}
 	}
 	if hasBody {
 		if c.body, err = convertBody(cmd, body); err != nil {
@@ -151,7 +151,7 @@ func checkArgs(cmd *appdef.Command, args map[string]string) error {
 		return nil
 	}
 	sort.Slice(problems, func(i, j int) bool { return problems[i].Location < problems[j].Location })
-	return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the run has args the command does not permit", Problems: problems}
+	return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the run has args the command does not permit; each problem names the arg and the ones permitted", Problems: problems}
 }
 
 // renderURL renders the command's URL with the args and checks where it

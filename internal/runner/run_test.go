@@ -282,7 +282,7 @@ func TestRunCommand(t *testing.T) {
 	}, {
 		name: "an arg outside permittedArgs is refused",
 		req:  commandRequest(t, map[string]string{"store": "acme", "order": "o-1", "coupon": "x"}, `{"foo":"x"}`),
-		wantErr: &problem{Code: switchboard.CodeInvalidInput, Detail: "the run has args the command does not permit",
+		wantErr: &problem{Code: switchboard.CodeInvalidInput, Detail: "the run has args the command does not permit; each problem names the arg and the ones permitted",
 			Problems: []switchboard.Problem{{Location: "/args/coupon", Message: `"coupon" is not a permitted arg of this command (permitted: store, order)`}}},
 	}, {
 		name: "an arg that would move the host is refused",
@@ -302,7 +302,7 @@ func TestRunCommand(t *testing.T) {
 		name: "an invalid header template is refused",
 		req: commandRequest(t, map[string]string{"store": "acme", "order": "o-1"}, `{"foo":"x"}`,
 			runner.Header{Name: "X-Bad", Value: "{{#if}}"}),
-		wantErr: &problem{Code: switchboard.CodeInvalidInput, Detail: "a template in the run is not valid",
+		wantErr: &problem{Code: switchboard.CodeInvalidInput, Detail: "a template in the run is not valid; each problem has its location and line:column",
 			Problems: []switchboard.Problem{{Location: "/headers/X-Bad", Message: "template: unclosed block {{#if}}", Line: 1, Column: 1}}},
 	}}
 	for _, tt := range tests {
