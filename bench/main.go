@@ -7,6 +7,7 @@
 // Run it from this directory:
 //
 //	go run . [-duration 10s] [-warmup 2s] [-concurrency 32] [-runs 3] [-targets a,b,...] [-json FILE]
+//	go run . -soak 10m [-sample 10s] [-soak-warmup 1m]   (a soak: see soak.go)
 //
 // (the values shown are the defaults; go run . -h lists every flag).
 //
@@ -50,7 +51,10 @@ type config struct {
 	sbArgs     string        // extra flags for switchboard serve
 	quiet      time.Duration // the longest wait for an otherwise idle machine
 	tmp        string        // the temporary directory of this invocation
-	executable string        // this harness's binary, re-executed for the servers
+	soak       time.Duration // a soak of this long instead of the measurements
+	soakSample time.Duration
+	soakWarmup time.Duration
+	executable string // this harness's binary, re-executed for the servers
 }
 
 func main() {
@@ -94,6 +98,9 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&cfg.quiet, "quiet", 30*time.Second, "before each measurement, wait up to this long for other processes to leave the CPUs (0: do not wait)")
 	fs.StringVar(&cfg.sbArgs, "sb-args", "", "extra flags for switchboard serve, space-separated (for example --database-url=postgres://... --redis-url=redis://... or --debug-addr=127.0.0.1:6060)")
 	fs.BoolVar(&cfg.keepTmp, "keep", false, "keep the temporary directory (logs, configs, data) and print its path")
+	fs.DurationVar(&cfg.soak, "soak", 0, "instead of measuring, run a mixed load against Switchboard this long and sample its memory (for example 10m)")
+	fs.DurationVar(&cfg.soakSample, "sample", 10*time.Second, "with -soak: how often to sample RSS, heap and goroutines")
+	fs.DurationVar(&cfg.soakWarmup, "soak-warmup", time.Minute, "with -soak: the growth is measured from the first sample after this")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run . [flags]\n\nTargets: %s\n\nFlags:\n", strings.Join(targetNames, ", "))
 		fs.PrintDefaults()
@@ -154,6 +161,14 @@ func run(cfg *config) (err error) {
 	var procs procGroup
 	defer procs.stopAll()
 
+	if cfg.soak > 0 {
+		if err := soak(ctx, cfg, &procs); err != nil && ctx.Err() != nil {
+			return errors.New("interrupted")
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}
 	env, err := setup(ctx, cfg, &procs)
 	if err != nil {
 		if ctx.Err() != nil {
