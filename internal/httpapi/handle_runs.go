@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/jsnum"
@@ -130,15 +131,38 @@ func writeAnswer(w http.ResponseWriter, a runner.Answer) {
 	_, _ = io.WriteString(w, tail)
 }
 
+var jsonAPIContentType = []string{"application/vnd.api+json"}
+
+// wantsEnvelope reports whether a run asks for the seed platform's
+// command_run_response document (SPEC 4.7).
+func wantsEnvelope(r *http.Request) bool {
+	accept := r.Header["Accept"]
+	for _, a := range accept {
+		if strings.Contains(a, "application/vnd.api+json") {
+			return true
+		}
+	}
+	return false
+}
+
 func handleCommandRun(run *runner.Runner) authedFunc {
 	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		req, err := decodeRunRequest(w, r)
 		if err != nil {
 			return err
 		}
+		req.Envelope = wantsEnvelope(r)
 		out, err := run.RunCommand(r.Context(), p, r.PathValue("name"), req)
 		if err != nil {
 			return err
+		}
+		if req.Envelope {
+			h := w.Header()
+			h["Content-Type"] = jsonAPIContentType
+			h["Content-Length"] = []string{strconv.Itoa(len(out.Envelope))}
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(out.Envelope)
+			return nil
 		}
 		writeAnswer(w, out)
 		return nil

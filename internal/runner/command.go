@@ -32,6 +32,10 @@ type CommandRequest struct {
 	HasBody bool
 	Headers []Header
 	Args    map[string]string
+	// Envelope asks for the seed platform's command_run_response document
+	// as well (Answer.Envelope): the caller sent Accept:
+	// application/vnd.api+json.
+	Envelope bool
 }
 
 // Cache values of a run response.
@@ -69,6 +73,11 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 	}
 	if runErr != nil {
 		return Answer{}, named(runErr, "command", cmd.Name)
+	}
+	if req.Envelope {
+		if f.answer.Envelope, err = envelope(cmd, req, call, f.answer); err != nil {
+			return Answer{}, switchboard.Internal(err)
+		}
 	}
 	return f.answer, nil
 }
@@ -339,6 +348,9 @@ type Answer struct {
 	Doc      []byte
 	Cache    string
 	Fallback bool
+	// Envelope is the seed platform's document of the run, when the
+	// request asked for it.
+	Envelope []byte
 }
 
 // tails are the closing members of each answer, built once.
