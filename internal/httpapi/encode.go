@@ -48,12 +48,12 @@ func readPooled(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buf
 	}
 	ri := info(w)
 	if ri.bodies != nil {
-		release, err := ri.bodies.acquire(ri.principal)
+		perKey, err := ri.bodies.acquire(ri.principal)
 		if err != nil {
 			putBuffer(buf)
 			return nil, err
 		}
-		defer release()
+		defer ri.bodies.release(perKey)
 	}
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		putBuffer(buf)

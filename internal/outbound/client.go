@@ -200,7 +200,6 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, addr := req.URL.Hostname(), hostPort(req.URL)
 
 	start := time.Now()
 	parent := ctx
@@ -213,7 +212,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 
 	resp, err := c.client.Do(hreq)
 	if err != nil {
-		return nil, c.failure(ctx, parent, host, addr, hopHost(err), err)
+		return nil, c.failure(ctx, parent, req.URL, hopHost(err), err)
 	}
 	var body []byte
 	if resp.Body != http.NoBody { // HEAD, 204 and 304 have none, whatever Content-Length says
@@ -223,7 +222,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	// an error it closes it, which is what stops an oversized body.
 	resp.Body.Close()
 	if err != nil {
-		return nil, c.failure(ctx, parent, host, addr, resp.Request.URL.Hostname(), err)
+		return nil, c.failure(ctx, parent, req.URL, resp.Request.URL.Hostname(), err)
 	}
 	stripHopByHop(resp.Header)
 	return &Response{

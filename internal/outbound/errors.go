@@ -20,12 +20,13 @@ import (
 // Config.Timeout, which tells it from a deadline of the caller's context.
 var errTimeout = errors.New("outbound: timeout")
 
-// failure turns an error of an exchange into a *switchboard.Error. host is
-// the host of the request's URL and addr its host:port; hop is the host of
-// the URL that failed, which differs after a redirect. Details name hosts,
-// never URLs: a query string may carry user data.
-func (c *Client) failure(ctx, parent context.Context, host, addr, hop string, err error) *switchboard.Error {
-	name, at := host, addr
+// failure turns an error of an exchange into a *switchboard.Error. u is the
+// request's URL; hop is the host of the URL that failed, which differs after
+// a redirect. Details name hosts (and ports), never URLs: a query string may
+// carry user data.
+func (c *Client) failure(ctx, parent context.Context, u *url.URL, hop string, err error) *switchboard.Error {
+	host := u.Hostname()
+	name, at := host, hostPort(u)
 	if hop != "" && !strings.EqualFold(hop, host) {
 		name = hop + " (redirected from " + host + ")"
 		at = name
