@@ -40,6 +40,10 @@ type AuditEntry struct {
 	// cached Status and the upstream's here (0 when the upstream did not
 	// answer; Error then has the code).
 	UpstreamStatus int `json:"upstreamStatus,omitempty"`
+	// SessionID and Subject are the session a run was made with, and its
+	// subject (empty for a run made with a key).
+	SessionID string `json:"-"`
+	Subject   string `json:"-"`
 }
 
 // AuditFilter selects audit entries: all fields are optional.

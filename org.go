@@ -50,6 +50,10 @@ type Principal struct {
 	KeyID   string
 	KeyName string
 	Role    Role
+	// Session is set when a session token, not a key, authenticated the
+	// request: the principal is then the minting key, limited to the
+	// session's scope.
+	Session *SessionScope
 }
 
 // Is reports whether the principal has one of roles.

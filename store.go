@@ -33,8 +33,24 @@ type KeyStore interface {
 	Keys(ctx context.Context, orgID string) ([]Key, error)
 	// AllKeys lists every key of every org, for the in-memory index.
 	AllKeys(ctx context.Context) ([]Key, error)
-	// DeleteKey revokes a key. Not found: no such key in that org.
+	// DeleteKey revokes a key, and every session it minted. Not found: no
+	// such key in that org.
 	DeleteKey(ctx context.Context, orgID, id string) error
+}
+
+// SessionStore keeps browser sessions (SPEC 10).
+type SessionStore interface {
+	// CreateSession stores a new session.
+	CreateSession(ctx context.Context, s Session) error
+	// Sessions lists an org's sessions, expired ones included until they
+	// are pruned, newest first.
+	Sessions(ctx context.Context, orgID string) ([]Session, error)
+	// AllSessions lists every org's sessions that expire after t, for the
+	// in-memory index.
+	AllSessions(ctx context.Context, after time.Time) ([]Session, error)
+	// DeleteSession revokes a session. Not found: no such session in that
+	// org.
+	DeleteSession(ctx context.Context, orgID, id string) error
 }
 
 // AppStore keeps app versions and each org's installs.
@@ -125,6 +141,8 @@ type Maintenance interface {
 	PruneChanges(ctx context.Context, before time.Time) error
 	// PruneOAuthStates drops pending authorizations that expired before t.
 	PruneOAuthStates(ctx context.Context, before time.Time) error
+	// PruneSessions drops sessions that expired before t.
+	PruneSessions(ctx context.Context, before time.Time) error
 	// Reseal passes every sealed value (secret settings, account tokens)
 	// with its additional data to fn, which opens it with whichever key
 	// sealed it and seals it with the current one, and writes back each
@@ -146,6 +164,7 @@ type Maintenance interface {
 type Store interface {
 	OrgStore
 	KeyStore
+	SessionStore
 	AppStore
 	SettingStore
 	AccountStore
@@ -169,6 +188,7 @@ const (
 	ChangeInstalls ChangeKind = "installs" // an org's installs (Ref: app id)
 	ChangeSettings ChangeKind = "settings" // an org's settings of an app (Ref: app id)
 	ChangeAccounts ChangeKind = "accounts" // an org's app accounts (Ref: app id)
+	ChangeSessions ChangeKind = "sessions" // an org's sessions (Ref: session id)
 )
 
 // Change is one entry of the store's change feed.

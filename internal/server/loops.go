@@ -42,6 +42,9 @@ func pruneOnce(ctx context.Context, m switchboard.Maintenance, log *slog.Logger,
 	if err := m.PruneOAuthStates(ctx, now); err != nil {
 		log.Warn("prune expired authorization states", "err", err)
 	}
+	if err := m.PruneSessions(ctx, now); err != nil {
+		log.Warn("prune expired sessions", "err", err)
+	}
 }
 
 // serveDebug serves Go's profiler on ln until ctx ends. The address is the

@@ -175,6 +175,8 @@ func (f *fakeMaintenance) PruneChanges(_ context.Context, before time.Time) erro
 	return nil
 }
 
+func (f *fakeMaintenance) PruneSessions(_ context.Context, before time.Time) error { return nil }
+
 func (f *fakeMaintenance) PruneOAuthStates(_ context.Context, before time.Time) error {
 	f.statesBefore = before
 	return nil

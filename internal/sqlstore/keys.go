@@ -72,6 +72,13 @@ func (s *Store) DeleteKey(ctx context.Context, orgID, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return sql.ErrNoRows
 		}
+		// The key's sessions end with it (SPEC 10).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE org_id = $1 AND key_id = $2`, orgID, id); err != nil {
+			return err
+		}
+		if err := s.change(ctx, tx, switchboard.ChangeSessions, orgID, ""); err != nil {
+			return err
+		}
 		return s.change(ctx, tx, switchboard.ChangeKeys, orgID, id)
 	})
 }

@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) switchboard.Store) {
 		{"Accounts", testAccounts},
 		{"OAuthStates", testOAuthStates},
 		{"KeyCheck", testKeyCheck},
+		{"Sessions", testSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
