@@ -393,6 +393,12 @@ type AuditEntry struct {
 	// response was served instead (0 when it did not answer or was the
 	// one served).
 	UpstreamStatus int `json:"upstreamStatus,omitempty"`
+	// Session is the browser session a run was made with (nil for a run
+	// made with a key, whose Actor is then the minting key).
+	Session *struct {
+		ID      string `json:"id"`
+		Subject string `json:"subject"`
+	} `json:"session,omitempty"`
 }
 
 // AuditQuery filters the audit log; every field is optional.

@@ -46,7 +46,7 @@ func TestMethodNotAllowed(t *testing.T) {
 	env := apitest.New(t, apitest.Options{})
 	admin := env.Org(t, "acme")
 	for _, tt := range []struct{ method, path, allow string }{
-		{"GET", "/v1/commands/shop.refund/run", "POST"},
+		{"GET", "/v1/commands/shop.refund/run", "POST, OPTIONS"},
 		{"PUT", "/v1/actions/x/run", "POST"},
 		{"PATCH", "/v1/keys", "POST, GET"},
 		{"POST", "/v1/apps/shop/settings", "PUT, GET"},

@@ -43,6 +43,14 @@ type auditItem struct {
 	// UpstreamStatus is set when the upstream answered a status other than
 	// the one served.
 	UpstreamStatus int `json:"upstreamStatus,omitempty" description:"The upstream's status when a stale answer was served instead; absent when it did not answer or was the one served"`
+	// Session is the browser session a run was made with (its actor is the
+	// key that minted it).
+	Session *auditSession `json:"session,omitempty" description:"The session the run was made with; absent for a run made with a key"`
+}
+
+type auditSession struct {
+	ID      string `json:"id"`
+	Subject string `json:"subject"`
 }
 
 type auditListResponse struct {
@@ -103,6 +111,9 @@ func handleAuditList(reg *registry.Registry, run *runner.Runner) authedFunc {
 			out.Items = append(out.Items, auditItem{ID: e.ID, Time: e.Time, Org: e.OrgID, Actor: auditActor{ID: e.ActorID, Name: e.ActorName},
 				Event: event, Kind: e.Kind, Command: e.Name, Args: args, Method: e.Method, URL: e.URL, Status: e.Status, DurationMs: e.DurationMs,
 				Cache: e.Cache, Error: e.Error, UpstreamStatus: e.UpstreamStatus})
+			if e.SessionID != "" {
+				out.Items[len(out.Items)-1].Session = &auditSession{ID: e.SessionID, Subject: e.Subject}
+			}
 		}
 		encode(w, http.StatusOK, out)
 		return nil

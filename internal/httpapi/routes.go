@@ -26,6 +26,9 @@ type op struct {
 	status  int // the success status (200 when 0)
 	errs    []int
 	rawBody string // a request body described by name rather than by req's fields
+	// sessions marks the routes a session token may call (SPEC 10); they
+	// answer CORS requests from any origin.
+	sessions bool
 }
 
 var (
@@ -76,13 +79,24 @@ func (s *Server) addRoutes() {
 	s.handle("PUT /v1/apps/{app}/settings", op{id: "putSettings", summary: "Set an app's settings for the org (secrets are write-only)", tag: "settings",
 		roles: admin, req: appPath{}, rawBody: "Settings", resp: settingsDoc{}, errs: []int{400, 404}}, handleSettingsPut(s.reg))
 
-	s.handle("POST /v1/commands/{name}/run", op{id: "runCommand", summary: "Run a command", tag: "commands",
-		roles: members, req: runCommandRequest{}, resp: runCommandResponse{}, errs: []int{400, 404, 413, 502, 504}},
+	s.handle("POST /v1/commands/{name}/run", op{id: "runCommand", summary: "Run a command (a key, or a session token for its commands)", tag: "commands",
+		roles: members, sessions: true, req: runCommandRequest{}, resp: runCommandResponse{}, errs: []int{400, 404, 413, 502, 504}},
 		handleCommandRun(s.run))
 	s.handle("GET /v1/commands", op{id: "listCommands", summary: "List the commands of the org's installed apps", tag: "commands",
 		roles: members, resp: commandListResponse{}}, handleCommandList(s.run))
-	s.handle("GET /v1/commands/{name}", op{id: "getCommand", summary: "Get a command by any spelling of its name", tag: "commands",
-		roles: members, req: commandPath{}, resp: commandItem{}, errs: []int{404}}, handleCommandGet(s.run))
+	s.handle("GET /v1/commands/{name}", op{id: "getCommand", summary: "Get a command by any spelling of its name (a key, or a session token for its commands)", tag: "commands",
+		roles: members, sessions: true, req: commandPath{}, resp: commandItem{}, errs: []int{404}}, handleCommandGet(s.run))
+	s.handleOpen("OPTIONS /v1/commands/{name}/run", op{id: "preflightRunCommand", summary: "CORS preflight of a run from a page with a session token", tag: "sessions", req: commandPath{}, status: 204}, handlePreflight())
+	s.handleOpen("OPTIONS /v1/commands/{name}", op{id: "preflightGetCommand", summary: "CORS preflight of a command's description", tag: "sessions", req: commandPath{}, status: 204}, handlePreflight())
+
+	if s.sessions != nil {
+		s.handle("POST /v1/sessions", op{id: "createSession", summary: "Mint a session token for a browser: its commands, pinned args, origins, subject and lifetime", tag: "sessions",
+			roles: members, req: sessionCreateRequest{}, resp: sessionCreateResponse{}, status: 201, errs: []int{400}}, handleSessionCreate(s.sessions))
+		s.handle("GET /v1/sessions", op{id: "listSessions", summary: "List the live sessions the caller may see (never their tokens)", tag: "sessions",
+			roles: members, resp: sessionListResponse{}}, handleSessionList(s.sessions))
+		s.handle("DELETE /v1/sessions/{id}", op{id: "deleteSession", summary: "Revoke a session on every instance", tag: "sessions",
+			roles: members, req: sessionPath{}, status: 204, errs: []int{404}}, handleSessionDelete(s.sessions))
+	}
 	s.handle("POST /v1/actions/{name}/run", op{id: "runAction", summary: "Run a rest_api workflow action", tag: "actions",
 		roles: members, req: runActionRequest{}, resp: runActionResponse{}, errs: []int{400, 404, 413, 502, 504}},
 		handleActionRun(s.run))
@@ -165,7 +179,10 @@ func (s *Server) operation(pattern string, doc op, h authedFunc) handlerFunc {
 		panic("httpapi: " + pattern + " needs a key but names no roles")
 	}
 	s.doc(pattern, doc)
-	return s.auth(doc.roles, h)
+	if doc.sessions {
+		return s.cors(s.auth(doc.roles, true, h))
+	}
+	return s.auth(doc.roles, false, h)
 }
 
 // doc adds an operation to the route table, which the OpenAPI document and

@@ -25,6 +25,8 @@ var openRoutes = []string{
 	"GET /readyz",
 	"GET /metrics",
 	"GET /openapi.json",
+	"OPTIONS /v1/commands/{name}/run", // CORS preflights (SPEC 10)
+	"OPTIONS /v1/commands/{name}",
 	"GET /v1/apps/{app}/authorize/oauth2/redirect",
 }
 

@@ -18,12 +18,16 @@ import (
 	"github.com/switchboardhq/switchboard/internal/oauth"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
+	"github.com/switchboardhq/switchboard/internal/session"
 )
 
 // Config holds the server's dependencies.
 type Config struct {
 	Registry *registry.Registry
 	Runner   *runner.Runner
+	// Sessions mints and verifies browser sessions; nil leaves their routes
+	// out (and refuses session tokens).
+	Sessions *session.Manager
 	// OAuth serves app accounts; nil leaves their routes out.
 	OAuth   *oauth.Manager
 	Log     *slog.Logger
@@ -45,24 +49,25 @@ type Config struct {
 
 // Server is the HTTP API.
 type Server struct {
-	reg     *registry.Registry
-	run     *runner.Runner
-	oauth   *oauth.Manager
-	log     *slog.Logger
-	mux     *http.ServeMux
-	metrics *httpMetrics
-	promReg *prometheus.Registry
-	ready   func(context.Context) error
-	openapi []byte
-	routes  []route
-	ids     *idSource
-	access  io.Writer
-	bodies  *bodyGate
+	reg      *registry.Registry
+	run      *runner.Runner
+	oauth    *oauth.Manager
+	sessions *session.Manager
+	log      *slog.Logger
+	mux      *http.ServeMux
+	metrics  *httpMetrics
+	promReg  *prometheus.Registry
+	ready    func(context.Context) error
+	openapi  []byte
+	routes   []route
+	ids      *idSource
+	access   io.Writer
+	bodies   *bodyGate
 }
 
 // NewServer builds the API with every route of routes.go.
 func NewServer(cfg Config) (*Server, error) {
-	s := &Server{reg: cfg.Registry, run: cfg.Runner, oauth: cfg.OAuth, access: cfg.AccessLog, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
+	s := &Server{reg: cfg.Registry, run: cfg.Runner, oauth: cfg.OAuth, sessions: cfg.Sessions, access: cfg.AccessLog, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -132,7 +132,8 @@ func (r *Registry) Load(ctx context.Context) error {
 }
 
 // OnChange registers fn to be told of every change the registry applies,
-// from this instance or another. Call it before Start.
+// from this instance or another. Call it before Start, or before Follow runs
+// and anything writes.
 func (r *Registry) OnChange(fn func(switchboard.Change)) {
 	r.listeners = append(r.listeners, fn)
 }
@@ -277,6 +278,18 @@ func parseHash(s string) ([32]byte, bool) {
 func HashKey(key string) string {
 	h := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(h[:])
+}
+
+// KeyPrincipal returns the principal of an org's key by its id (nil when
+// the key does not exist), from memory: sessions act as the key that minted
+// them.
+func (r *Registry) KeyPrincipal(orgID, keyID string) *switchboard.Principal {
+	for _, p := range *r.keys.Load() {
+		if p.OrgID == orgID && p.KeyID == keyID {
+			return p
+		}
+	}
+	return nil
 }
 
 var operatorPrincipal = &switchboard.Principal{KeyID: "operator", KeyName: "operator", Role: switchboard.RoleOperator}

@@ -21,9 +21,14 @@ func (r *Runner) Commands(ctx context.Context, p *switchboard.Principal) ([]Reso
 	return out, nil
 }
 
-// Command finds one command by any spelling of its name.
+// Command finds one command by any spelling of its name; a session finds
+// only the commands of its scope.
 func (r *Runner) Command(ctx context.Context, p *switchboard.Principal, name string) (Resolved, error) {
-	return r.resolve(ctx, p, name, false)
+	res, err := r.resolve(ctx, p, name, false)
+	if err != nil {
+		return Resolved{}, err
+	}
+	return res, inScope(p, res, name)
 }
 
 // Actions lists the actions of every app installed for p's org.

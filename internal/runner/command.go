@@ -53,6 +53,14 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 	if err != nil {
 		return Answer{}, err
 	}
+	if err := inScope(p, res, name); err != nil {
+		return Answer{}, err
+	}
+	if p.Session != nil && len(p.Session.Args) > 0 {
+		if req, err = pinArgs(p.Session, req); err != nil {
+			return Answer{}, err
+		}
+	}
 	cmd, inst := res.Command, res.Inst
 	start := r.now()
 	call, err := r.prepareCommand(ctx, cmd, inst, req, "")
@@ -63,6 +71,7 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 	if cmd.AuditLogging {
 		entry := switchboard.AuditEntry{
 			ID: auditID(start), Time: start.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName,
+			SessionID: sessionID(p), Subject: sessionSubject(p),
 			Kind: "command", Name: cmd.Name, Args: req.Args, Method: cmd.Method, URL: call.redact.String(call.url.String()),
 			Status: f.status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: f.cache,
 			UpstreamStatus: f.upstreamStatus, Error: f.upstreamError,

@@ -30,6 +30,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/redis"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
+	"github.com/switchboardhq/switchboard/internal/session"
 )
 
 // Instance is one running Switchboard: its parts, built by New, and the
@@ -41,6 +42,7 @@ type Instance struct {
 	Registry *registry.Registry
 	Runner   *runner.Runner
 	OAuth    *oauth.Manager
+	Sessions *session.Manager
 	Metrics  *prometheus.Registry
 	// Handler is the HTTP API (benchmarks call it without a listener).
 	Handler http.Handler
@@ -151,7 +153,15 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	in.Runner = runner.New(runner.Config{Registry: in.Registry, Store: in.Store, Outbound: out, Log: log, Now: cfg.Now,
 		Cache: respCache, Metrics: runner.NewMetrics(in.Metrics), Accounts: in.OAuth})
 
-	hcfg := httpapi.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Log: log, Metrics: in.Metrics, Version: cfg.Version,
+	// The session index follows the registry's change feed (subscribed
+	// before Run starts following it) and loads once the keys it acts as
+	// are loaded.
+	in.Sessions = session.New(session.Config{Store: in.Store, Registry: in.Registry, Runner: in.Runner, Log: log, Now: cfg.Now})
+	if err := in.Sessions.Load(ctx); err != nil {
+		return nil, err
+	}
+
+	hcfg := httpapi.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions, Log: log, Metrics: in.Metrics, Version: cfg.Version,
 		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey}
 	if in.logOut != nil && cfg.LogFormat != "text" && log.Enabled(ctx, slog.LevelInfo) {
 		hcfg.AccessLog = in.logOut // request lines in slog's JSON format, formatted without slog
