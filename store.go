@@ -143,6 +143,15 @@ type Maintenance interface {
 	PruneOAuthStates(ctx context.Context, before time.Time) error
 	// PruneSessions drops sessions that expired before t.
 	PruneSessions(ctx context.Context, before time.Time) error
+	// PruneAudit deletes at most batch audit entries recorded before t
+	// (strictly), oldest first within each org, and returns how many it
+	// deleted: fewer than batch means that none older are left. It is the
+	// operator's retention, run by the server and never on an org's
+	// request, so it alone of the audit methods spans every org. Each
+	// call is short (one small delete per org it reaches) so that audit
+	// writes wait little; callers loop, pausing between calls. Invalid
+	// input: batch is not positive.
+	PruneAudit(ctx context.Context, before time.Time, batch int) (int, error)
 	// Reseal passes every sealed value (secret settings, account tokens)
 	// with its additional data to fn, which opens it with whichever key
 	// sealed it and seals it with the current one, and writes back each

@@ -413,6 +413,16 @@ type AuditQuery struct {
 // AuditLogs returns one page of the audit log, newest first, and the cursor
 // of the next page ("" on the last).
 func (c *Client) AuditLogs(ctx context.Context, q AuditQuery) ([]AuditEntry, string, error) {
+	return auditLogs[AuditEntry](ctx, c, q)
+}
+
+// AuditLogsRaw is AuditLogs with each entry as the server wrote it, for
+// archives that keep every field, including those this client does not know.
+func (c *Client) AuditLogsRaw(ctx context.Context, q AuditQuery) ([]json.RawMessage, string, error) {
+	return auditLogs[json.RawMessage](ctx, c, q)
+}
+
+func auditLogs[T any](ctx context.Context, c *Client, q AuditQuery) ([]T, string, error) {
 	v := url.Values{}
 	if q.Command != "" {
 		v.Set("command", q.Command)
@@ -433,8 +443,8 @@ func (c *Client) AuditLogs(ctx context.Context, q AuditQuery) ([]AuditEntry, str
 		v.Set("cursor", q.Cursor)
 	}
 	var out struct {
-		Items      []AuditEntry `json:"items"`
-		NextCursor string       `json:"nextCursor"`
+		Items      []T    `json:"items"`
+		NextCursor string `json:"nextCursor"`
 	}
 	_, err := c.do(ctx, "GET", "/v1/audit-logs", v, nil, &out)
 	return out.Items, out.NextCursor, err

@@ -140,7 +140,7 @@ func auditCommand(e *env, cc *clientConfig) *cobra.Command {
 	f.StringVar(&q.Cursor, "cursor", "", "continue from a previous page")
 	f.BoolVar(&all, "all", false, "follow every page")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.AddCommand(list)
+	cmd.AddCommand(list, auditExportCommand(e, cc))
 	return cmd
 }
 

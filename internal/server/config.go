@@ -47,6 +47,10 @@ type Config struct {
 	OAuthReturnURLs []string
 	// DebugAddr, when set, serves net/http/pprof there (keep it private).
 	DebugAddr string
+	// AuditRetention is how long audit entries are kept: older ones are
+	// deleted in the background, in small batches. 0 keeps them forever
+	// (serve's default is DefaultAuditRetention).
+	AuditRetention time.Duration
 	// OperatorKey and SecretKey come from the environment only, never from
 	// flags, which other users of the machine can read in the process list.
 	OperatorKey string
@@ -76,6 +80,10 @@ type Config struct {
 	Outbound *outbound.Config
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// AuditPruneEvery is how often the audit retention runs (10 minutes
+	// when 0; the first pass comes a minute after start, or after
+	// AuditPruneEvery when that is shorter).
+	AuditPruneEvery time.Duration
 	// Log, when set, is the logger instead of one made from LogFormat,
 	// LogLevel and LogOutput; request lines then go through it too.
 	Log *slog.Logger
@@ -106,6 +114,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodies < 0 || c.MaxBodiesPerKey < 0 {
 		problems = append(problems, "--max-bodies and --max-bodies-per-key must not be negative")
+	}
+	if c.AuditRetention < 0 || (c.AuditRetention > 0 && c.AuditRetention < MinAuditRetention) {
+		problems = append(problems, fmt.Sprintf("--audit-retention must be 0 (keep the audit log forever) or at least 1h, such as 2160h for 90 days, not %s", c.AuditRetention))
 	}
 	if c.CacheBytes <= 0 {
 		problems = append(problems, "--cache-bytes must be positive")

@@ -230,15 +230,34 @@ func (in *Instance) Run(ctx context.Context) error {
 	g.Go(func() error { in.Registry.Follow(loops); return nil })
 	g.Go(func() error { in.Store.Listen(loops, in.Registry.Notify); return nil })
 	g.Go(func() error { prune(loops, in.Store, in.Log); return nil })
+	if in.cfg.AuditRetention > 0 {
+		r, first, every := in.auditRetention()
+		g.Go(func() error { r.run(loops, first, every); return nil })
+	}
 	if in.debugLn != nil {
 		g.Go(func() error { return serveDebug(loops, in.debugLn, in.Log) })
 	}
 
 	in.Log.Info("listening", "addr", in.ln.Addr().String(), "data", in.cfg.Data, "dev", in.cfg.Dev,
-		"allow_private_networks", in.cfg.AllowPrivateNetworks, "store", in.cfg.storeName(), "cache", in.cfg.cacheName())
+		"allow_private_networks", in.cfg.AllowPrivateNetworks, "store", in.cfg.storeName(), "cache", in.cfg.cacheName(),
+		"audit_retention", in.cfg.AuditRetention.String())
 	err := g.Wait()
 	in.Log.Info("stopped")
 	return err
+}
+
+// auditRetention returns the instance's audit retention and its timing.
+func (in *Instance) auditRetention() (r auditRetention, first, every time.Duration) {
+	now := in.cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	every = in.cfg.AuditPruneEvery
+	if every <= 0 {
+		every = auditPruneEvery
+	}
+	return auditRetention{store: in.Store, log: in.Log, keep: in.cfg.AuditRetention, now: now,
+		batch: auditPruneBatch, pause: auditPrunePause}, min(auditPruneFirst, every), every
 }
 
 // stopRunner flushes the audit log and stops its writer, once.

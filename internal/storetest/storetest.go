@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) switchboard.Store) {
 		{"Settings", testSettings},
 		{"Audit", testAudit},
 		{"AuditEvents", testAuditEvents},
+		{"PruneAudit", testPruneAudit},
 		{"Changes", testChanges},
 		{"Accounts", testAccounts},
 		{"OAuthStates", testOAuthStates},
@@ -349,6 +350,87 @@ func testAuditEvents(t *testing.T, s switchboard.Store) {
 	mustOK(t, err)
 	if len(got) != 1 || got[0].ID != "fb" {
 		t.Errorf("AuditEntries(b) = %+v, want only its own", got)
+	}
+}
+
+// Pruning the audit log deletes the entries of every org recorded before
+// the cutoff, at most a batch per call, oldest first within an org (ties
+// by id), and keeps the entry at the cutoff and everything after it.
+func testPruneAudit(t *testing.T, s switchboard.Store) {
+	ctx := context.Background()
+	cutoff := t0.Add(time.Hour)
+	entry := func(org, id string, at time.Time) switchboard.AuditEntry {
+		return switchboard.AuditEntry{ID: id, Time: at, OrgID: org, Event: switchboard.AuditRun, Kind: "command", Name: "x",
+			Args: map[string]string{}, Method: "GET", URL: "u"}
+	}
+	mustOK(t, s.AppendAudit(ctx, []switchboard.AuditEntry{
+		entry("a", "a0", t0),
+		entry("a", "a1", t0.Add(time.Minute)),
+		entry("a", "a2", t0.Add(2*time.Minute)),
+		entry("a", "a3", t0.Add(2*time.Minute)), // the same time as a2: ordered by id
+		entry("a", "a4", cutoff.Add(-time.Microsecond)),
+		entry("a", "a5", cutoff), // at the cutoff: kept
+		entry("a", "a6", cutoff.Add(time.Minute)),
+		entry("b", "b0", t0.Add(-24*time.Hour)),
+		entry("b", "b1", t0.Add(30*time.Minute)),
+		entry("b", "b2", cutoff.Add(time.Hour)),
+		entry("c", "c0", cutoff.Add(time.Second)), // nothing old
+		entry("d", "d0", t0.Add(10*time.Minute)),  // nothing new
+	}))
+	ids := func(org string) []string {
+		t.Helper()
+		got, _, err := s.AuditEntries(ctx, org, switchboard.AuditFilter{Limit: 100})
+		mustOK(t, err)
+		var out []string
+		for _, e := range got {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	left := func() map[string][]string {
+		return map[string][]string{"a": ids("a"), "b": ids("b"), "c": ids("c"), "d": ids("d")}
+	}
+	prune := func(batch, want int) {
+		t.Helper()
+		n, err := s.PruneAudit(ctx, cutoff, batch)
+		mustOK(t, err)
+		if n != want {
+			t.Fatalf("PruneAudit(batch %d) = %d, want %d", batch, n, want)
+		}
+	}
+
+	prune(3, 3)
+	if diff := cmp.Diff(map[string][]string{
+		"a": {"a6", "a5", "a4", "a3"}, "b": {"b2", "b1", "b0"}, "c": {"c0"}, "d": {"d0"},
+	}, left()); diff != "" {
+		t.Errorf("after one batch of 3 (-want +got):\n%s", diff)
+	}
+	prune(3, 3) // a3, a4, then b0: a batch spans orgs
+	if diff := cmp.Diff(map[string][]string{
+		"a": {"a6", "a5"}, "b": {"b2", "b1"}, "c": {"c0"}, "d": {"d0"},
+	}, left()); diff != "" {
+		t.Errorf("after two batches of 3 (-want +got):\n%s", diff)
+	}
+	prune(3, 2) // b1, d0: fewer than the batch, so none are left
+	prune(3, 0)
+	if diff := cmp.Diff(map[string][]string{
+		"a": {"a6", "a5"}, "b": {"b2"}, "c": {"c0"}, "d": nil,
+	}, left()); diff != "" {
+		t.Errorf("after pruning (-want +got):\n%s", diff)
+	}
+
+	// A later cutoff and a batch larger than what is left.
+	n, err := s.PruneAudit(ctx, cutoff.Add(2*time.Hour), 500)
+	mustOK(t, err)
+	if n != 4 {
+		t.Errorf("PruneAudit(+2h) = %d, want 4", n)
+	}
+	if diff := cmp.Diff(map[string][]string{"a": nil, "b": nil, "c": nil, "d": nil}, left()); diff != "" {
+		t.Errorf("after the later cutoff (-want +got):\n%s", diff)
+	}
+	for _, batch := range []int{0, -1} {
+		_, err := s.PruneAudit(ctx, cutoff, batch)
+		wantCode(t, err, switchboard.CodeInvalidInput)
 	}
 }
 
