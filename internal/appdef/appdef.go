@@ -78,11 +78,11 @@ var keptTop = []string{"dependencies", "iconUrl", "description", "appDetails", "
 // problem. Every
 // problem carries the line and column of its location in data.
 func Parse(data []byte, opts Options) (*App, []switchboard.Problem, error) {
-	v, err := jsonv.Decode(data)
+	v, err := jsonv.DecodeStrict(data)
 	if err != nil {
 		var se *jsonv.SyntaxError
 		if errors.As(err, &se) {
-			return nil, nil, invalid([]switchboard.Problem{{Message: "the definition is not valid JSON: " + se.Msg, Location: "", Line: se.Line, Column: se.Column}})
+			return nil, nil, invalid([]switchboard.Problem{{Message: "the definition is not valid JSON: " + se.Msg, Location: se.Pointer, Line: se.Line, Column: se.Column}})
 		}
 		return nil, nil, invalid([]switchboard.Problem{{Message: "the definition is not valid JSON: " + err.Error()}})
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -156,8 +157,24 @@ func TestAppSettingsOfAnotherApp(t *testing.T) {
 	}
 }
 
-// FuzzParse: parsing and validating any input never panics, and a valid
-// definition's canonical form parses to the same definition.
+// A definition with bytes that are not UTF-8 is refused, located, never
+// registered with U+FFFD in their place.
+func TestParseInvalidUTF8(t *testing.T) {
+	def := "{\"app\":\"shop\",\"version\":\"1.0.0\",\n \"title\":\"S\xe2\x82\"}"
+	_, _, err := Parse([]byte(def), Options{OrgID: "o1"})
+	se, ok := err.(*switchboard.Error)
+	if !ok || se.Code != switchboard.CodeInvalidDefinition {
+		t.Fatalf("error = %v, want invalid_definition", err)
+	}
+	want := []switchboard.Problem{{Message: "the definition is not valid JSON: invalid UTF-8 in a string", Location: "/title", Line: 2, Column: 12}}
+	if diff := cmp.Diff(want, se.Problems); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+}
+
+// FuzzParse: parsing and validating any input never panics, a definition
+// that is not UTF-8 is refused, and a valid definition's canonical form
+// parses to the same definition.
 func FuzzParse(f *testing.F) {
 	f.Add(readSeed(f, "ecommstore.json"), "")
 	f.Add(readSeed(f, "ecommstore.json"), "123456789abcdefg")
@@ -174,6 +191,9 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			return
+		}
+		if !utf8.Valid(data) {
+			t.Fatalf("a definition that is not UTF-8 parsed: %q", data)
 		}
 		again, _, err := Parse(app.JSON, Options{OrgID: org})
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/jsonv"
@@ -91,6 +92,15 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil // an empty body is an empty request
 	}
+	if !utf8.Valid(data) {
+		// encoding/json would replace the bytes with U+FFFD; jsonv says where
+		// they are. It always fails here: the error is never nil.
+		_, err := jsonv.DecodeStrict(data)
+		if err == nil {
+			err = jsonv.ErrInvalidUTF8
+		}
+		return decodeError(data, err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
@@ -110,7 +120,7 @@ func decodeValue(w http.ResponseWriter, r *http.Request, limit int64) (any, erro
 		return nil, err
 	}
 	defer putBuffer(buf)
-	v, err := jsonv.Decode(buf.Bytes()) // the value does not share the buffer's memory
+	v, err := jsonv.DecodeStrict(buf.Bytes()) // the value does not share the buffer's memory
 	if err != nil {
 		return nil, decodeError(buf.Bytes(), err)
 	}
@@ -124,7 +134,7 @@ func decodeError(data []byte, err error) error {
 	var ute *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		p = switchboard.Problem{Message: se.Msg, Line: se.Line, Column: se.Column}
+		p = switchboard.Problem{Message: se.Msg, Location: se.Pointer, Line: se.Line, Column: se.Column}
 	case errors.As(err, &jse):
 		p.Line, p.Column = jsonv.LineCol(data, jse.Offset)
 		p.Message = jse.Error()

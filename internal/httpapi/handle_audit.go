@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/registry"
@@ -63,6 +64,19 @@ func handleAuditList(reg *registry.Registry, run *runner.Runner) authedFunc {
 		q := r.URL.Query()
 		f := switchboard.AuditFilter{Cursor: q.Get("cursor"), Limit: 50}
 		var problems []switchboard.Problem
+		// Percent-decoding yields any bytes: ones that are not UTF-8 are
+		// refused, never looked up (or replaced with U+FFFD).
+		for _, k := range []string{"command", "event", "since", "until", "limit", "cursor"} {
+			for _, v := range q[k] {
+				if !utf8.ValidString(v) {
+					problems = append(problems, switchboard.Problem{Location: "/" + k, Message: "invalid UTF-8 in a string: percent-encoded bytes must be UTF-8"})
+					break
+				}
+			}
+		}
+		if len(problems) > 0 {
+			return &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the audit log query has invalid UTF-8", Problems: problems}
+		}
 		for _, k := range []string{"since", "until"} {
 			if v := q.Get(k); v != "" {
 				t, err := time.Parse(time.RFC3339Nano, v)

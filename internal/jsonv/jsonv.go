@@ -17,7 +17,9 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -173,14 +175,25 @@ type SyntaxError struct {
 	Offset       int64
 	Line, Column int
 	Msg          string
+	// Pointer is, for invalid UTF-8, the JSON pointer of the string value
+	// that holds it, or of the object whose member name holds it ("" is the
+	// whole document). It is empty for other errors.
+	Pointer string
 }
+
+// ErrInvalidUTF8 is the error DecodeStrict wraps in a SyntaxError (its Msg)
+// for bytes that are not UTF-8.
+var ErrInvalidUTF8 = errors.New("invalid UTF-8 in a string")
 
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }
 
 // decodeOptions accept what JSON.parse accepts: repeated names (the last
-// wins) and, in strings, escapes of lone surrogates.
+// wins) and, in strings, escapes of lone surrogates, which become U+FFFD (a
+// Go string cannot hold a lone surrogate; U+FFFD is also what Node sends
+// when it encodes such a string to UTF-8). The option also lets bytes that
+// are not UTF-8 through, replaced with U+FFFD: DecodeStrict refuses them.
 var decodeOptions = []jsontext.Options{
 	jsontext.AllowDuplicateNames(true),
 	jsontext.AllowInvalidUTF8(true),
@@ -196,8 +209,43 @@ type decoder struct {
 var decoders = sync.Pool{New: func() any { return new(decoder) }}
 
 // Decode parses exactly one JSON value from data. The value shares no
-// memory with data.
-func Decode(data []byte) (any, error) {
+// memory with data. Bytes that are not UTF-8 are replaced with U+FFFD, as a
+// browser or Node decodes a response's text: Decode is for what upstreams
+// answer and for what the platform stored; what a caller sends goes through
+// DecodeStrict.
+func Decode(data []byte) (any, error) { return decode(data, -1) }
+
+// DecodeStrict is Decode for what a caller sends: bytes that are not UTF-8
+// are an error (a *SyntaxError whose Msg is ErrInvalidUTF8's and whose
+// Pointer says where), never replaced. Escapes of lone surrogates are still
+// accepted, as JSON.parse accepts them, and become U+FFFD.
+func DecodeStrict(data []byte) (any, error) {
+	return decode(data, invalidUTF8At(data))
+}
+
+// invalidUTF8At is the offset of the first byte of data that is not part of
+// valid UTF-8, or -1.
+func invalidUTF8At(data []byte) int64 {
+	if utf8.Valid(data) {
+		return -1
+	}
+	for i := 0; i < len(data); {
+		if data[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 {
+			return int64(i)
+		}
+		i += n
+	}
+	return -1
+}
+
+// decode decodes data; bad is the offset of its first invalid UTF-8 byte, to
+// be refused, or -1.
+func decode(data []byte, bad int64) (any, error) {
 	d := decoders.Get().(*decoder)
 	defer func() {
 		d.rd.Reset(nil)
@@ -207,7 +255,7 @@ func Decode(data []byte) (any, error) {
 	d.rd.Reset(data)
 	d.dec.Reset(&d.rd, decodeOptions...)
 	dec := &d.dec
-	v, err := decodeValue(dec, 0)
+	v, err := decodeValue(dec, 0, bad)
 	if err == nil {
 		if _, err2 := dec.ReadToken(); err2 == nil {
 			err = &jsontext.SyntacticError{ByteOffset: dec.InputOffset(), Err: errors.New("unexpected data after the top-level value")}
@@ -216,15 +264,43 @@ func Decode(data []byte) (any, error) {
 		}
 	}
 	if err != nil {
+		// Outside strings a byte that is not UTF-8 stops the decoder where it
+		// is; an error further on means that it was read as part of a string
+		// left unfinished (finished ones are checked as they are read).
+		var se *jsontext.SyntacticError
+		if bad >= 0 && errors.As(err, &se) && !errors.Is(se.Err, ErrInvalidUTF8) &&
+			(se.ByteOffset > bad || se.ByteOffset == bad && errors.Is(se.Err, io.ErrUnexpectedEOF)) {
+			err = invalidUTF8(bad, string(se.JSONPointer))
+		}
 		return nil, syntaxError(data, err)
 	}
+	if bad >= 0 { // unreachable: the bad byte was read, so refused, or an error
+		return nil, syntaxError(data, invalidUTF8(bad, ""))
+	}
 	return v, nil
+}
+
+func invalidUTF8(off int64, ptr string) error {
+	return &jsontext.SyntacticError{ByteOffset: off, JSONPointer: jsontext.Pointer(ptr), Err: ErrInvalidUTF8}
+}
+
+// checkUTF8 refuses the string just read by dec when it holds the offset
+// bad. A member name is reported at its object.
+func checkUTF8(dec *jsontext.Decoder, bad int64, name bool) error {
+	if bad < 0 || dec.InputOffset() <= bad {
+		return nil
+	}
+	ptr := string(dec.StackPointer())
+	if name {
+		ptr = ptr[:strings.LastIndexByte(ptr, '/')]
+	}
+	return invalidUTF8(bad, ptr)
 }
 
 // MaxDepth bounds the nesting of decoded values.
 const MaxDepth = 512
 
-func decodeValue(dec *jsontext.Decoder, depth int) (any, error) {
+func decodeValue(dec *jsontext.Decoder, depth int, bad int64) (any, error) {
 	if depth > MaxDepth {
 		return nil, &jsontext.SyntacticError{ByteOffset: dec.InputOffset(), Err: fmt.Errorf("nesting deeper than %d levels", MaxDepth)}
 	}
@@ -240,13 +316,16 @@ func decodeValue(dec *jsontext.Decoder, depth int) (any, error) {
 	case 'f':
 		return false, nil
 	case '"':
+		if err := checkUTF8(dec, bad, false); err != nil {
+			return nil, err
+		}
 		return tok.String(), nil
 	case '0':
 		return json.Number(tok.String()), nil
 	case '[':
 		arr := make([]any, 0, 4)
 		for dec.PeekKind() != ']' {
-			v, err := decodeValue(dec, depth+1)
+			v, err := decodeValue(dec, depth+1, bad)
 			if err != nil {
 				return nil, err
 			}
@@ -263,8 +342,11 @@ func decodeValue(dec *jsontext.Decoder, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
+			if err := checkUTF8(dec, bad, true); err != nil {
+				return nil, err
+			}
 			key := kt.String()
-			v, err := decodeValue(dec, depth+1)
+			v, err := decodeValue(dec, depth+1, bad)
 			if err != nil {
 				return nil, err
 			}
@@ -291,7 +373,11 @@ func syntaxError(data []byte, err error) error {
 		msg = "unexpected end of JSON input"
 	}
 	line, col := LineCol(data, off)
-	return &SyntaxError{Offset: off, Line: line, Column: col, Msg: msg}
+	e := &SyntaxError{Offset: off, Line: line, Column: col, Msg: msg}
+	if se != nil && errors.Is(se.Err, ErrInvalidUTF8) {
+		e.Pointer = string(se.JSONPointer)
+	}
+	return e
 }
 
 // LineCol converts a byte offset in data to a 1-based line and column.
