@@ -15,7 +15,8 @@ import (
 )
 
 // benchEnv registers a command of the seed's shape against a local upstream.
-func benchEnv(b *testing.B, audit bool, cacheSeconds int) (http.Handler, string) {
+// With session, the token it answers is a session token of the key.
+func benchEnv(b *testing.B, audit bool, cacheSeconds int, session bool) (http.Handler, string) {
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -43,6 +44,13 @@ func benchEnv(b *testing.B, audit bool, cacheSeconds int) (http.Handler, string)
 	if err != nil {
 		b.Fatal(err)
 	}
+	if session {
+		s, err := admin.WithKey(k.Key).CreateSession(context.Background(), client.SessionRequest{Commands: []string{"shop.refund"}, TTLSeconds: 3600})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return env.Handler, s.Token
+	}
 	return env.Handler, k.Key
 }
 
@@ -53,9 +61,11 @@ func BenchmarkCommandRun(b *testing.B) {
 		name         string
 		audit        bool
 		cacheSeconds int
-	}{{"plain", false, 0}, {"audited", true, 0}, {"cached", false, 600}} {
+		session      bool
+	}{{"plain", false, 0, false}, {"audited", true, 0, false}, {"cached", false, 600, false},
+		{"session-plain", false, 0, true}, {"session-cached", false, 600, true}} {
 		b.Run(tc.name, func(b *testing.B) {
-			h, key := benchEnv(b, tc.audit, tc.cacheSeconds)
+			h, key := benchEnv(b, tc.audit, tc.cacheSeconds, tc.session)
 			body := []byte(`{"body":{"foo":12},"headers":{"Authorization":"Bearer {{authToken}}"},"args":{"store":"acme"}}`)
 			b.ReportAllocs()
 			b.SetParallelism(16) // concurrent runs, as under load: audited runs share commits
