@@ -22,7 +22,6 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/switchboardhq/switchboard"
-	"github.com/switchboardhq/switchboard/internal/appdef"
 	"github.com/switchboardhq/switchboard/internal/secretbox"
 )
 
@@ -49,7 +48,10 @@ type Config struct {
 	// PollInterval is how often the change feed is read as a backstop to
 	// notifications (default 500ms).
 	PollInterval time.Duration
-	Now          func() time.Time
+	// CompiledCacheBytes bounds the compiled definitions kept beyond those
+	// of installed versions (0: DefaultCompiledCacheBytes).
+	CompiledCacheBytes int64
+	Now                func() time.Time
 }
 
 // Registry is safe for concurrent use.
@@ -64,10 +66,9 @@ type Registry struct {
 
 	keys atomic.Pointer[map[[32]byte]*switchboard.Principal]
 
-	// apps caches compiled definitions; versions are immutable, so an entry
-	// never goes stale.
-	appsMu sync.RWMutex
-	apps   map[string]*appdef.App // by "<id>@<version>"
+	// apps holds compiled definitions; versions are immutable, so an entry
+	// never goes stale (compiled.go).
+	apps *compiledCache
 
 	orgs   sync.Map // org id -> *OrgState
 	loadSF singleflight.Group
@@ -85,7 +86,7 @@ type Registry struct {
 func New(cfg Config) *Registry {
 	r := &Registry{
 		store: cfg.Store, box: cfg.Box, log: cfg.Log, now: cfg.Now, poll: cfg.PollInterval,
-		apps: map[string]*appdef.App{}, wake: make(chan struct{}, 1),
+		apps: newCompiledCache(cfg.CompiledCacheBytes), wake: make(chan struct{}, 1),
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -183,7 +184,7 @@ func (r *Registry) Sync(ctx context.Context) error {
 			return err
 		}
 		r.epoch.Add(1)
-		r.orgs.Clear()
+		r.orgs.Range(func(id, _ any) bool { r.dropOrg(id.(string)); return true })
 		r.lastSeq.Store(seq)
 		r.lastPoll.Store(r.now().UnixNano())
 		return nil
@@ -205,7 +206,7 @@ func (r *Registry) Sync(ctx context.Context) error {
 			case switchboard.ChangeInstalls, switchboard.ChangeSettings, switchboard.ChangeAccounts, switchboard.ChangeApps:
 				if c.OrgID != "" {
 					r.epoch.Add(1)
-					r.orgs.Delete(c.OrgID)
+					r.dropOrg(c.OrgID)
 				}
 			}
 		}

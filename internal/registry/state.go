@@ -120,6 +120,19 @@ func (r *Registry) Org(ctx context.Context, orgID string) (*OrgState, error) {
 	return v.(*OrgState), nil
 }
 
+// dropOrg forgets an org's state, to be loaded again on next use. Its
+// compiled definitions are marked as recently used, so that the next load
+// finds them in memory rather than compiling them again.
+func (r *Registry) dropOrg(orgID string) {
+	s, ok := r.orgs.LoadAndDelete(orgID)
+	if !ok {
+		return
+	}
+	for _, in := range s.(*OrgState).list {
+		r.apps.hold(in.App)
+	}
+}
+
 func (r *Registry) loadOrg(ctx context.Context, orgID string) (*OrgState, error) {
 	installs, err := r.store.Installs(ctx, orgID)
 	if err != nil {
