@@ -2,8 +2,8 @@ package registry
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// RegisterMetrics reports the compiled definitions in memory as gauges and
-// the compiles of stored definitions as a counter.
+// RegisterMetrics reports the compiled definitions in memory, the compiles
+// of stored definitions and the stored secrets that do not open.
 func (r *Registry) RegisterMetrics(reg prometheus.Registerer) {
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchboard_compiled_definitions_bytes",
@@ -15,5 +15,8 @@ func (r *Registry) RegisterMetrics(reg prometheus.Registerer) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "switchboard_definition_compiles_total",
 			Help: "Stored definitions compiled because they were not in memory."},
 			func() float64 { return float64(r.CompiledStats().Compiles) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchboard_unreadable_secrets",
+			Help: "Stored secrets that this instance's key cannot open (the runs that use them answer 503; /readyz answers 503)."},
+			func() float64 { return float64(r.Unreadable()) }),
 	)
 }

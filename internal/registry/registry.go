@@ -70,9 +70,10 @@ type Registry struct {
 	// never goes stale (compiled.go).
 	apps *compiledCache
 
-	orgs   sync.Map // org id -> *OrgState
-	loadSF singleflight.Group
-	epoch  atomic.Uint64 // counts invalidations, so that a load racing one is not kept
+	orgs       sync.Map          // org id -> *OrgState
+	unreadable unreadableSecrets // stored secrets that did not open, by org
+	loadSF     singleflight.Group
+	epoch      atomic.Uint64 // counts invalidations, so that a load racing one is not kept
 
 	listeners []func(switchboard.Change) // told of every change; set before Start
 
@@ -385,9 +386,6 @@ func (r *Registry) DeleteKey(ctx context.Context, p *switchboard.Principal, id s
 	}
 	return r.Sync(ctx)
 }
-
-// Ready reports whether the store answers.
-func (r *Registry) Ready(ctx context.Context) error { return r.store.Ping(ctx) }
 
 // AuditEntries lists the caller's org's audit entries.
 func (r *Registry) AuditEntries(ctx context.Context, p *switchboard.Principal, f switchboard.AuditFilter) ([]switchboard.AuditEntry, string, error) {
