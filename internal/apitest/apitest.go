@@ -50,6 +50,8 @@ type Options struct {
 	// --read-timeout, --max-bodies and --max-bodies-per-key (0: defaults).
 	ReadTimeout                time.Duration
 	MaxBodies, MaxBodiesPerKey int
+	// CompiledCacheBytes is serve's --compiled-cache-bytes (0: default).
+	CompiledCacheBytes int64
 }
 
 // Env is a running test server.
@@ -106,21 +108,22 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	out := opts.Outbound
 	in, err := server.New(ctx, server.Config{
-		Data:            dir,
-		CacheBytes:      64 << 20,
-		ShutdownTimeout: 5 * time.Second,
-		OperatorKey:     OperatorKey,
-		OAuthReturnURLs: opts.ReturnURLs,
-		ReadTimeout:     opts.ReadTimeout,
-		MaxBodies:       opts.MaxBodies,
-		MaxBodiesPerKey: opts.MaxBodiesPerKey,
-		Listener:        ln,
-		Store:           opts.Store,
-		Cache:           opts.Cache,
-		SecretKeys:      [][]byte{key},
-		Outbound:        &out,
-		Now:             opts.Now,
-		Log:             slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Data:               dir,
+		CacheBytes:         64 << 20,
+		CompiledCacheBytes: opts.CompiledCacheBytes,
+		ShutdownTimeout:    5 * time.Second,
+		OperatorKey:        OperatorKey,
+		OAuthReturnURLs:    opts.ReturnURLs,
+		ReadTimeout:        opts.ReadTimeout,
+		MaxBodies:          opts.MaxBodies,
+		MaxBodiesPerKey:    opts.MaxBodiesPerKey,
+		Listener:           ln,
+		Store:              opts.Store,
+		Cache:              opts.Cache,
+		SecretKeys:         [][]byte{key},
+		Outbound:           &out,
+		Now:                opts.Now,
+		Log:                slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		cancel()

@@ -71,6 +71,8 @@ directory, creates an org and prints its admin key.`,
 	f.StringSliceVar(&cfg.OAuthReturnURLs, "oauth-return-urls", nil, "URL prefixes that an app account's returnUrl may start with (comma-separated)")
 	f.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof) on this address, such as 127.0.0.1:6060; never expose it")
 	f.Int64Var(&cfg.CacheBytes, "cache-bytes", 256<<20, "the memory budget of the in-process response cache, in bytes")
+	f.Int64Var(&cfg.CompiledCacheBytes, "compiled-cache-bytes", registry.DefaultCompiledCacheBytes,
+		"the memory budget of compiled definitions kept beyond the versions installed by orgs in use, in bytes")
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long to let runs in flight finish on SIGTERM")
 	f.DurationVar(&cfg.ReadTimeout, "read-timeout", server.DefaultReadTimeout, "the time limit of reading a whole request, its body included")
 	f.IntVar(&cfg.MaxBodies, "max-bodies", httpapi.DefaultMaxBodies, "the most request bodies read at once; beyond it a request answers 503 at once")

@@ -2,12 +2,14 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/registry"
 )
 
 func (s *Server) handleMetrics() http.Handler {
@@ -30,6 +32,9 @@ func (s *Server) handleReadyz() handlerFunc {
 		}
 		if err != nil {
 			s.log.Warn("not ready", "err", err)
+			if errors.Is(err, registry.ErrUnreadableSecrets) {
+				return err // says why, naming no org
+			}
 			return &switchboard.Error{Code: switchboard.CodeUnavailable, Detail: "the database does not answer", Err: err}
 		}
 		encode(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -71,35 +71,12 @@ func (r *Registry) Register(ctx context.Context, p *switchboard.Principal, data 
 		}
 		return nil, err
 	}
-	r.cacheApp(app)
+	r.apps.put(app)
 	return &Registered{Version: v, Created: true, Warnings: warnings}, r.Sync(ctx)
 }
 
 func errTaken(app *appdef.App) error {
 	return switchboard.Errorf(switchboard.CodeConflict, "the app id %q is already used by another app; choose another id", app.ID)
-}
-
-func (r *Registry) cacheApp(app *appdef.App) {
-	r.appsMu.Lock()
-	r.apps[app.ID+"@"+app.Version] = app
-	r.appsMu.Unlock()
-}
-
-// compiled returns the compiled definition of a stored version.
-func (r *Registry) compiled(v switchboard.AppVersion) (*appdef.App, error) {
-	key := v.AppID + "@" + v.Version
-	r.appsMu.RLock()
-	app := r.apps[key]
-	r.appsMu.RUnlock()
-	if app != nil {
-		return app, nil
-	}
-	app, _, err := appdef.Parse(v.Definition, appdef.Options{OrgID: v.OrgID})
-	if err != nil {
-		return nil, switchboard.Internal(fmt.Errorf("compile stored definition %s: %w", key, err))
-	}
-	r.cacheApp(app)
-	return app, nil
 }
 
 // visible finds the app a caller means by name: the caller's own private app

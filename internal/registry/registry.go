@@ -22,7 +22,6 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/switchboardhq/switchboard"
-	"github.com/switchboardhq/switchboard/internal/appdef"
 	"github.com/switchboardhq/switchboard/internal/secretbox"
 )
 
@@ -49,7 +48,10 @@ type Config struct {
 	// PollInterval is how often the change feed is read as a backstop to
 	// notifications (default 500ms).
 	PollInterval time.Duration
-	Now          func() time.Time
+	// CompiledCacheBytes bounds the compiled definitions kept beyond those
+	// of installed versions (0: DefaultCompiledCacheBytes).
+	CompiledCacheBytes int64
+	Now                func() time.Time
 }
 
 // Registry is safe for concurrent use.
@@ -64,14 +66,14 @@ type Registry struct {
 
 	keys atomic.Pointer[map[[32]byte]*switchboard.Principal]
 
-	// apps caches compiled definitions; versions are immutable, so an entry
-	// never goes stale.
-	appsMu sync.RWMutex
-	apps   map[string]*appdef.App // by "<id>@<version>"
+	// apps holds compiled definitions; versions are immutable, so an entry
+	// never goes stale (compiled.go).
+	apps *compiledCache
 
-	orgs   sync.Map // org id -> *OrgState
-	loadSF singleflight.Group
-	epoch  atomic.Uint64 // counts invalidations, so that a load racing one is not kept
+	orgs       sync.Map          // org id -> *OrgState
+	unreadable unreadableSecrets // stored secrets that did not open, by org
+	loadSF     singleflight.Group
+	epoch      atomic.Uint64 // counts invalidations, so that a load racing one is not kept
 
 	listeners []func(switchboard.Change) // told of every change; set before Start
 
@@ -85,7 +87,7 @@ type Registry struct {
 func New(cfg Config) *Registry {
 	r := &Registry{
 		store: cfg.Store, box: cfg.Box, log: cfg.Log, now: cfg.Now, poll: cfg.PollInterval,
-		apps: map[string]*appdef.App{}, wake: make(chan struct{}, 1),
+		apps: newCompiledCache(cfg.CompiledCacheBytes), wake: make(chan struct{}, 1),
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -184,7 +186,7 @@ func (r *Registry) Sync(ctx context.Context) error {
 			return err
 		}
 		r.epoch.Add(1)
-		r.orgs.Clear()
+		r.orgs.Range(func(id, _ any) bool { r.dropOrg(id.(string)); return true })
 		r.lastSeq.Store(seq)
 		r.lastPoll.Store(r.now().UnixNano())
 		return nil
@@ -206,7 +208,7 @@ func (r *Registry) Sync(ctx context.Context) error {
 			case switchboard.ChangeInstalls, switchboard.ChangeSettings, switchboard.ChangeAccounts, switchboard.ChangeApps:
 				if c.OrgID != "" {
 					r.epoch.Add(1)
-					r.orgs.Delete(c.OrgID)
+					r.dropOrg(c.OrgID)
 				}
 			}
 		}
@@ -397,9 +399,6 @@ func (r *Registry) DeleteKey(ctx context.Context, p *switchboard.Principal, id s
 	}
 	return r.Sync(ctx)
 }
-
-// Ready reports whether the store answers.
-func (r *Registry) Ready(ctx context.Context) error { return r.store.Ping(ctx) }
 
 // AuditEntries lists the caller's org's audit entries.
 func (r *Registry) AuditEntries(ctx context.Context, p *switchboard.Principal, f switchboard.AuditFilter) ([]switchboard.AuditEntry, string, error) {

@@ -76,6 +76,11 @@ type Installed struct {
 	// Secrets are the decrypted, non-empty secret values, longest first,
 	// for redaction.
 	Secrets []string
+	// Unreadable holds the stored secrets that this instance's key cannot
+	// open, by "<category>.<name>", with the likely reason. They have no
+	// value here (not even a default): a run that uses one is refused as
+	// unavailable, and nothing else of the org is affected.
+	Unreadable map[string]string
 	// bindings are the template variables of each command and action.
 	bindings map[string]map[string]any
 	// missing lists, by command and action, its appSettings that have
@@ -91,8 +96,9 @@ func (s *OrgState) App(id string) *Installed { return s.apps[id] }
 func (in *Installed) Bindings(component string) map[string]any { return in.bindings[component] }
 
 // Missing returns the appSettings of a command or action (by canonical
-// name) that have neither a value nor a default: a run whose templates use
-// one is refused with setting_missing (SPEC 4.9).
+// name) that have no value here: neither a value nor a default, refused
+// with setting_missing (SPEC 4.9) when a run's templates use one, or a
+// secret listed in Unreadable, refused as unavailable.
 func (in *Installed) Missing(component string) []appdef.SettingRef { return in.missing[component] }
 
 // Org returns the in-memory state of an org, loading it on first use.
@@ -120,12 +126,26 @@ func (r *Registry) Org(ctx context.Context, orgID string) (*OrgState, error) {
 	return v.(*OrgState), nil
 }
 
+// dropOrg forgets an org's state, to be loaded again on next use. Its
+// compiled definitions are marked as recently used, so that the next load
+// finds them in memory rather than compiling them again.
+func (r *Registry) dropOrg(orgID string) {
+	s, ok := r.orgs.LoadAndDelete(orgID)
+	if !ok {
+		return
+	}
+	for _, in := range s.(*OrgState).list {
+		r.apps.hold(in.App)
+	}
+}
+
 func (r *Registry) loadOrg(ctx context.Context, orgID string) (*OrgState, error) {
 	installs, err := r.store.Installs(ctx, orgID)
 	if err != nil {
 		return nil, err
 	}
 	s := &OrgState{OrgID: orgID, apps: make(map[string]*Installed, len(installs))}
+	var unreadable []unreadableSecret
 	for _, in := range installs {
 		v, err := r.store.AppVersion(ctx, in.AppID, in.Version)
 		if err != nil {
@@ -150,7 +170,16 @@ func (r *Registry) loadOrg(ctx context.Context, orgID string) (*OrgState, error)
 			if sv.Secret {
 				pt, err := r.box.Open(sv.Ciphertext, switchboard.SettingAAD(orgID, in.AppID, key))
 				if err != nil {
-					return nil, switchboard.Internal(fmt.Errorf("decrypt setting %s of %s for org %s: %w", key, in.AppID, orgID, err))
+					// Only the runs that use it fail; a default must
+					// not stand in for the value an admin stored.
+					delete(inst.Values, key)
+					why := r.whyUnreadable(sv.Ciphertext)
+					if inst.Unreadable == nil {
+						inst.Unreadable = map[string]string{}
+					}
+					inst.Unreadable[key] = why
+					unreadable = append(unreadable, unreadableSecret{app: in.AppID, setting: key, why: why})
+					continue
 				}
 				inst.Values[key] = tmpl.Opaque(pt) // printable whole, never taken apart
 
@@ -177,6 +206,7 @@ func (r *Registry) loadOrg(ctx context.Context, orgID string) (*OrgState, error)
 		s.apps[in.AppID] = inst
 		s.list = append(s.list, inst)
 	}
+	r.noteUnreadable(orgID, unreadable)
 	return s, nil
 }
 

@@ -85,6 +85,9 @@ func refuseMissing(kind, name string, inst *registry.Installed, missing []appdef
 	if len(refs) == 0 {
 		return nil
 	}
+	if err := refuseUnreadable(kind, name, inst, refs); err != nil {
+		return err
+	}
 	app := inst.App.BareID
 	var keys, problems []string
 	for _, ref := range refs {
@@ -101,6 +104,41 @@ func refuseMissing(kind, name string, inst *registry.Installed, missing []appdef
 		e.Problems = append(e.Problems, switchboard.Problem{Message: p})
 	}
 	return e
+}
+
+// refuseUnreadable refuses a run that uses a stored secret this instance's
+// key cannot open (registry.Installed.Unreadable): the value exists, so the
+// run is unavailable here rather than missing a setting.
+func refuseUnreadable(kind, name string, inst *registry.Installed, refs []appdef.SettingRef) error {
+	var keys, reasons []string
+	for _, ref := range refs {
+		if why, ok := inst.Unreadable[ref.Key()]; ok && !slices.Contains(keys, ref.Key()) {
+			keys = append(keys, ref.Key())
+			reasons = append(reasons, fmt.Sprintf("the secret %s of app %s cannot be opened with this instance's secret key (%s)", ref.Key(), inst.App.BareID, why))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	e := &switchboard.Error{Code: switchboard.CodeUnavailable,
+		Detail: fmt.Sprintf("%s; the %s %s uses %s, so nothing was sent. Set %s again with PUT /v1/apps/%s/settings, or start the instance with the key %s sealed with",
+			strings.Join(reasons, "; "), kind, name, itThem(len(keys)), itThem(len(keys)), inst.App.BareID, itWasThey(len(keys))),
+		Extra: map[string]any{"settings": keys}}
+	return e
+}
+
+func itThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+func itWasThey(n int) string {
+	if n == 1 {
+		return "it was"
+	}
+	return "they were"
 }
 
 func plural(n int) string {

@@ -27,6 +27,10 @@ type Config struct {
 	LogLevel             string
 	ShutdownTimeout      time.Duration
 	CacheBytes           int64
+	// CompiledCacheBytes bounds the compiled definitions an instance keeps
+	// beyond the versions installed by the orgs it serves (New takes 0 as
+	// registry.DefaultCompiledCacheBytes).
+	CompiledCacheBytes int64
 	// ReadTimeout bounds the reading of a whole request, its body included:
 	// a client that claims a body and never sends it is cut off.
 	ReadTimeout time.Duration
@@ -120,6 +124,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CacheBytes <= 0 {
 		problems = append(problems, "--cache-bytes must be positive")
+	}
+	if c.CompiledCacheBytes <= 0 {
+		problems = append(problems, "--compiled-cache-bytes must be positive")
 	}
 	if c.MaxResponseBytes <= 0 {
 		problems = append(problems, "--max-response-bytes must be positive")

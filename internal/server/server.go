@@ -122,7 +122,9 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	}
 
 	in.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	in.Registry = registry.New(registry.Config{Store: in.Store, Box: box, Log: log, OperatorKey: cfg.OperatorKey, Now: cfg.Now})
+	in.Registry = registry.New(registry.Config{Store: in.Store, Box: box, Log: log, OperatorKey: cfg.OperatorKey, Now: cfg.Now,
+		CompiledCacheBytes: cfg.CompiledCacheBytes})
+	in.Registry.RegisterMetrics(in.Metrics)
 	outCfg := outbound.Config{AllowPrivateNetworks: cfg.AllowPrivateNetworks, Timeout: cfg.UpstreamTimeout, MaxResponseBytes: cfg.MaxResponseBytes}
 	if cfg.Outbound != nil {
 		outCfg = *cfg.Outbound

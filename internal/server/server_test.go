@@ -20,15 +20,16 @@ import (
 
 func testConfig(t *testing.T) Config {
 	return Config{
-		Addr:             "127.0.0.1:0",
-		Data:             t.TempDir(),
-		UpstreamTimeout:  time.Second,
-		MaxResponseBytes: 1 << 20,
-		CacheBytes:       1 << 20,
-		LogLevel:         "info",
-		ShutdownTimeout:  time.Second,
-		OperatorKey:      strings.Repeat("k", 32),
-		SecretKeys:       [][]byte{bytes.Repeat([]byte{7}, secretbox.KeySize)},
+		Addr:               "127.0.0.1:0",
+		Data:               t.TempDir(),
+		UpstreamTimeout:    time.Second,
+		MaxResponseBytes:   1 << 20,
+		CacheBytes:         1 << 20,
+		CompiledCacheBytes: 1 << 20,
+		LogLevel:           "info",
+		ShutdownTimeout:    time.Second,
+		OperatorKey:        strings.Repeat("k", 32),
+		SecretKeys:         [][]byte{bytes.Repeat([]byte{7}, secretbox.KeySize)},
 	}
 }
 
