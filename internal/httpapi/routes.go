@@ -46,7 +46,7 @@ var (
 // cannot disagree.
 func (s *Server) addRoutes() {
 	s.handleOpen("GET /healthz", op{id: "healthz", summary: "Liveness: the process answers", tag: "operations"}, s.handleHealthz())
-	s.handleOpen("GET /readyz", op{id: "readyz", summary: "Readiness: the database answers", tag: "operations", errs: []int{503}}, s.handleReadyz())
+	s.handleOpen("GET /readyz", op{id: "readyz", summary: "Readiness: the database answers and this instance's secret key opens the stored secrets", tag: "operations", errs: []int{503}}, s.handleReadyz())
 	s.handleOpen("GET /metrics", op{id: "metrics", summary: "Prometheus metrics", tag: "operations"}, s.handleMetrics())
 	s.handleOpen("GET /openapi.json", op{id: "openapi", summary: "This OpenAPI document", tag: "operations"}, s.handleOpenAPI())
 

@@ -111,7 +111,12 @@ func (r *Registry) Ready(ctx context.Context) error {
 			}
 		}
 	}
-	n := r.Unreadable()
+	// Only a key this instance lacks makes it unready: that is this
+	// instance's misconfiguration, which the load balancer should route
+	// around. A corrupt value is the same on every instance; marking each
+	// unready would take the whole fleet out for one setting, so it is
+	// left to its runs' 503, the log and switchboard_unreadable_secrets.
+	n := r.unreadableWith(whyOtherKey)
 	if n == 0 {
 		return nil
 	}
@@ -120,9 +125,24 @@ func (r *Registry) Ready(ctx context.Context) error {
 		what, it, was = fmt.Sprintf("%d stored secrets", n), "them", "were"
 	}
 	return &switchboard.Error{Code: switchboard.CodeUnavailable, Err: ErrUnreadableSecrets,
-		Detail: fmt.Sprintf("%s cannot be opened with this instance's secret key (SWITCHBOARD_SECRET_KEY does not match the key %s %s sealed with, or the stored value is corrupt): "+
+		Detail: fmt.Sprintf("%s cannot be opened with this instance's secret key (SWITCHBOARD_SECRET_KEY does not match the key %s %s sealed with): "+
 			"the runs that use %s answer 503 until %s set again or the instance has the key; the log names %s (\"a stored secret cannot be opened\")",
 			what, it, was, it, isAre(n), it)}
+}
+
+// unreadableWith counts the unreadable secrets of one reason.
+func (r *Registry) unreadableWith(why string) int {
+	r.unreadable.mu.Lock()
+	defer r.unreadable.mu.Unlock()
+	n := 0
+	for _, list := range r.unreadable.byOrg {
+		for _, s := range list {
+			if s.why == why {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func isAre(n int) string {

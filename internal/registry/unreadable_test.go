@@ -78,6 +78,19 @@ func TestUnreadableSecretReasons(t *testing.T) {
 	err = r.Ready(ctx)
 	wantCode(t, err, switchboard.CodeUnavailable)
 
+	// A corrupt value alone does not make the instance unready: every
+	// instance reads it the same way, and the fleet would go down for one
+	// setting. Only a key this instance lacks does.
+	if err := r.PutSettings(ctx, acme, "shop", mustDecode(t, `{"default":{"token":null}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Org(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Ready(ctx); err != nil || r.Unreadable() != 1 {
+		t.Errorf("with only the corrupt value left: Ready = %v, Unreadable() = %d; want ready, 1", err, r.Unreadable())
+	}
+
 	// Removing them (null) makes the instance ready again; the default
 	// applies once nothing is stored.
 	if err := r.PutSettings(ctx, acme, "shop", mustDecode(t, `{"default":{"token":null,"moved":null}}`)); err != nil {
