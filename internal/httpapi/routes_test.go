@@ -25,6 +25,9 @@ var openRoutes = []string{
 	"GET /readyz",
 	"GET /metrics",
 	"GET /openapi.json",
+	"GET /sdk/v1/switchboard.js",
+	"GET /sdk/v1/switchboard.mjs",
+	"GET /sdk/v1/switchboard.d.ts",
 	"GET /v1/apps/{app}/authorize/oauth2/redirect",
 }
 
