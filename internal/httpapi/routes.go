@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/sdk"
 )
 
 // route is one operation: how it is served and how it is documented.
@@ -49,6 +50,9 @@ func (s *Server) addRoutes() {
 	s.handleOpen("GET /readyz", op{id: "readyz", summary: "Readiness: the database answers and this instance's secret key opens the stored secrets", tag: "operations", errs: []int{503}}, s.handleReadyz())
 	s.handleOpen("GET /metrics", op{id: "metrics", summary: "Prometheus metrics", tag: "operations"}, s.handleMetrics())
 	s.handleOpen("GET /openapi.json", op{id: "openapi", summary: "This OpenAPI document", tag: "operations"}, s.handleOpenAPI())
+	s.handleOpen("GET /sdk/v1/switchboard.js", op{id: "sdkScript", summary: "The browser SDK, as a classic script or an ES module (defines globalThis.Switchboard)", tag: "sdk"}, handleSDKFile(sdk.JS, javascriptType))
+	s.handleOpen("GET /sdk/v1/switchboard.mjs", op{id: "sdkModule", summary: "The browser SDK as an ES module with named exports", tag: "sdk"}, handleSDKFile(sdk.MJS, javascriptType))
+	s.handleOpen("GET /sdk/v1/switchboard.d.ts", op{id: "sdkTypes", summary: "The browser SDK's TypeScript declarations", tag: "sdk"}, handleSDKFile(sdk.DTS, typescriptType))
 
 	s.handle("POST /v1/orgs", op{id: "createOrg", summary: "Create an org and its first admin key", tag: "orgs",
 		roles: operator, req: orgCreateRequest{}, resp: orgCreateResponse{}, status: 201, errs: []int{400, 409}},
