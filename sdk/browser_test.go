@@ -122,9 +122,8 @@ func wantRejected(t *testing.T, o outcome, code string, status int) {
 
 // The SDK loads from the Switchboard server into a page of another origin,
 // as a classic script and as a module, and the API has its shape. A run
-// from that page cannot reach the run route yet, which sends no CORS
-// headers: it rejects with code "network", as the SDK reports any request
-// that the browser refuses.
+// from that page reaches the run route, which answers CORS: an invalid token
+// rejects with unauthorized and the problem document.
 func TestSDKCrossOrigin(t *testing.T) {
 	t.Parallel()
 	e := newSDKEnv(t)
@@ -165,16 +164,14 @@ func TestSDKCrossOrigin(t *testing.T) {
 		}
 	})
 	t.Run("a run from another origin", func(t *testing.T) {
-		// When the run route answers CORS (session tokens), this becomes
-		// a 401 unauthorized, as in TestSDKRuns.
 		e.b.Open(t, e.site.Page("/run.html", browsertest.HTML(`<script src="`+sdkURL+`"></script>`, outcomeJS)))
 		o := e.mustRun(t, `Switchboard.connect({server: "`+e.server+`", token: "sbs_invalid"}).command.run("shop.ok")`)
-		wantRejected(t, o, "network", 0)
-		if o.Data != nil {
-			t.Errorf("data = %v, want null", o.Data)
+		wantRejected(t, o, "unauthorized", 401)
+		if problem, _ := o.Data.(map[string]any); problem["code"] != "unauthorized" {
+			t.Errorf("data = %v, want the unauthorized problem document", o.Data)
 		}
 	})
-	e.b.NoErrors(t, "blocked by CORS policy", "net::ERR_FAILED")
+	e.b.NoErrors(t, "status of 401")
 }
 
 // Runs, made by a page that loads the SDK from the Switchboard server and

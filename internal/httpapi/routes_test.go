@@ -25,11 +25,11 @@ var openRoutes = []string{
 	"GET /readyz",
 	"GET /metrics",
 	"GET /openapi.json",
-	"OPTIONS /v1/commands/{name}/run", // CORS preflights (SPEC 10)
-	"OPTIONS /v1/commands/{name}",
 	"GET /sdk/v1/switchboard.js",
 	"GET /sdk/v1/switchboard.mjs",
 	"GET /sdk/v1/switchboard.d.ts",
+	"OPTIONS /v1/commands/{name}/run", // CORS preflights (SPEC 10)
+	"OPTIONS /v1/commands/{name}",
 	"GET /v1/apps/{app}/authorize/oauth2/redirect",
 }
 
