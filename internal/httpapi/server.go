@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -109,5 +111,94 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route.observe(r.Method, rw.status(), d)
 		s.logRequest(start, r, route.name, rw.status(), d, &rw.info)
 	}()
+	if err := checkHead(r); err != nil {
+		fail(rw, r, err)
+		return
+	}
 	s.mux.ServeHTTP(rw, r)
+}
+
+// MaxHeaderBytes bounds a request's head: its request line and header
+// fields, counted as they are sent (each line with its CRLF). ServeHTTP
+// answers a larger one 431 with a problem document.
+const MaxHeaderBytes = 64 << 10
+
+// ServerMaxHeaderBytes is the http.Server.MaxHeaderBytes to serve the API
+// with. It is well above MaxHeaderBytes so that every head up to that limit
+// reaches ServeHTTP, which answers it as a problem; only a head beyond this
+// one is refused by net/http itself before any handler runs (431 in
+// text/plain, then the connection is closed). It is net/http's default.
+const ServerMaxHeaderBytes = 1 << 20
+
+// headerBytes is the size of r's head as the client sent it, near enough:
+// net/http keeps neither the original spacing nor Host among the fields.
+// It costs a walk of the header map, with no allocation.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + len(" \r\n ")
+	if r.Host != "" {
+		n += len("Host: \r\n") + len(r.Host)
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + len(": \r\n")
+		}
+	}
+	return n + len("\r\n")
+}
+
+// canonicalPath reports whether p is in the mux's canonical form: rooted,
+// without empty, "." or ".." segments (a trailing slash is allowed). The mux
+// would redirect any other path to its cleaned form, with an HTML body.
+func canonicalPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] != '/' {
+			continue
+		}
+		seg := p[i+1:]
+		if j := strings.IndexByte(seg, '/'); j >= 0 {
+			seg = seg[:j]
+			if seg == "" {
+				return false // "//"
+			}
+		}
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// checkHead refuses what the mux or net/http would answer in text or HTML:
+// a head over MaxHeaderBytes, and a path that is not canonical. It returns
+// nil for the requests that go on to the mux.
+func checkHead(r *http.Request) error {
+	if n := headerBytes(r); n > MaxHeaderBytes {
+		return &withStatus{status: http.StatusRequestHeaderFieldsTooLarge, err: switchboard.Errorf(switchboard.CodeInvalidInput,
+			"the request line and header fields (%d bytes) exceed the limit of %d KiB; send large data in the body", n, MaxHeaderBytes>>10)}
+	}
+	p := r.URL.Path
+	if r.URL.RawPath != "" {
+		p = r.URL.EscapedPath() // what the mux looks at: an escaped %2F is not a separator
+	}
+	if !canonicalPath(p) {
+		return switchboard.Errorf(switchboard.CodeNotFound,
+			"no route %s %s: the path is not in canonical form (an empty segment, . or ..); send %s instead (GET /openapi.json lists every route)",
+			r.Method, p, cleanPath(p))
+	}
+	return nil
+}
+
+// cleanPath is the canonical form of p, as the mux computes it.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
