@@ -1,14 +1,18 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/switchboardhq/switchboard/client"
 	"github.com/switchboardhq/switchboard/internal/apitest"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/outbound"
 )
 
 // rawProblem is a problem document as it comes over the wire.
@@ -131,4 +135,24 @@ func TestNonCanonicalPath(t *testing.T) {
 			t.Fatalf("GET /healthz = %d", resp.StatusCode)
 		}
 	})
+}
+
+// A run whose upstream answers with headers over the outbound limit fails
+// as the upstream's error, naming the limit.
+func TestRunUpstreamHeadersTooLarge(t *testing.T) {
+	t.Parallel()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := range 3 {
+			w.Header().Add("X-Huge", strings.Repeat(string(rune('a'+i)), 512<<10))
+		}
+	}))
+	t.Cleanup(up.Close)
+	env := apitest.New(t, apitest.Options{Outbound: outbound.Config{AllowPrivateNetworks: true}})
+	admin := env.Org(t, "acme")
+	apitest.Register(t, admin, `{"app":"shop","version":"1.0.0","title":"Shop","commands":[{"name":"huge","httpMethod":"get","url":"`+up.URL+`/x"}]}`)
+	_, err := admin.RunCommand(context.Background(), "shop.huge", client.RunRequest{})
+	ce := wantProblem(t, err, 502, "upstream_error")
+	if want := "the response headers from 127.0.0.1 exceed 1 MiB"; !strings.Contains(ce.Detail, want) {
+		t.Errorf("detail %q lacks %q", ce.Detail, want)
+	}
 }
