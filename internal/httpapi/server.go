@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,7 +28,12 @@ type Config struct {
 	Registry *registry.Registry
 	Runner   *runner.Runner
 	// OAuth serves app accounts; nil leaves their routes out.
-	OAuth   *oauth.Manager
+	OAuth *oauth.Manager
+	// Log receives the API's lines, each key once in a line (see
+	// uniqueKeys): a key the line has replaces one bound with With. Only
+	// attributes bound to Log before it is given are out of its reach:
+	// give a logger without the request line's keys (request_id, method,
+	// route, path, status, ms, org, key_id, error).
 	Log     *slog.Logger
 	Metrics *prometheus.Registry
 	// Version is reported in the OpenAPI document.
@@ -68,6 +74,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	// Every line the API writes, and any logger made from s.log with With,
+	// has each key once.
+	s.log = slog.New(newUniqueKeys(s.log.Handler()))
 	if s.promReg == nil {
 		s.promReg = prometheus.NewRegistry()
 	}
@@ -103,7 +112,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			s.log.Error("panic", "request_id", id, "route", r.Pattern, "panic", v, "stack", string(debug.Stack()))
 			if !rw.wrote {
-				writeError(rw, r, switchboard.Internal(nil))
+				fail(rw, r, switchboard.Internal(errors.New("the panic logged above")))
 			}
 		}
 		d := time.Since(start)
