@@ -62,10 +62,12 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		// the rest of it first, so the answer goes out at once.
 		w.Header().Set("Connection", "close")
 	}
-	var wm *wrongMethod
-	if errors.As(err, &wm) {
-		status = http.StatusMethodNotAllowed
-		w.Header().Set("Allow", strings.Join(wm.allow, ", "))
+	var ws *withStatus
+	if errors.As(err, &ws) {
+		status = ws.status
+		if ws.allow != nil {
+			w.Header().Set("Allow", strings.Join(ws.allow, ", "))
+		}
 	}
 	if e.Code == switchboard.CodeInternal {
 		i := info(w)
@@ -74,7 +76,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 			Detail: "an internal error occurred; the server log has the details under request id " + i.id}
 	}
 	p := problem{Type: ProblemTypeBase + string(e.Code), Title: titles[e.Code], Status: status, Detail: e.Detail, Code: e.Code, Errors: e.Problems}
-	if wm != nil {
+	if ws != nil {
 		p.Title = http.StatusText(status)
 	}
 	if p.Title == "" {
@@ -124,21 +126,24 @@ func invalidInput(loc, msg string) error {
 // its path is served for other methods.
 func (s *Server) noRoute(r *http.Request) error {
 	if allow := s.allowed(r.URL.Path); len(allow) > 0 && !slices.Contains(allow, r.Method) {
-		return &wrongMethod{allow: allow, err: &switchboard.Error{Code: switchboard.CodeInvalidInput,
+		return &withStatus{status: http.StatusMethodNotAllowed, allow: allow, err: &switchboard.Error{Code: switchboard.CodeInvalidInput,
 			Detail: fmt.Sprintf("%s is not served at %s; send %s (GET /openapi.json describes every route)", r.Method, r.URL.Path, orList(allow))}}
 	}
 	return switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; GET /openapi.json lists every route", r.Method, r.URL.Path)
 }
 
-// wrongMethod is a request for a path that is served, with another method:
-// a 405 with Allow, its code invalid_input (SPEC 7's codes are a closed set).
-type wrongMethod struct {
-	err   *switchboard.Error
-	allow []string
+// withStatus is an error answered with a more precise status than its
+// code's, and the title of that status: a 405 with Allow for a path that is
+// served with other methods, a 431 for a head over MaxHeaderBytes. Their
+// code stays invalid_input: SPEC 7's codes are a closed set.
+type withStatus struct {
+	status int
+	err    *switchboard.Error
+	allow  []string // the Allow header of a 405
 }
 
-func (e *wrongMethod) Error() string { return e.err.Error() }
-func (e *wrongMethod) Unwrap() error { return e.err }
+func (e *withStatus) Error() string { return e.err.Error() }
+func (e *withStatus) Unwrap() error { return e.err }
 
 func orList(items []string) string {
 	switch len(items) {

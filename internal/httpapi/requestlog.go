@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -41,7 +42,8 @@ func (s *Server) logRequest(start time.Time, r *http.Request, route string, stat
 }
 
 // logAccess writes a request's line: the same members, in the same JSON
-// format, as the slog line it stands for.
+// format, as the slog line it stands for. Its keys are constants, each
+// written once, and nothing else goes into the line.
 func (s *Server) logAccess(start time.Time, r *http.Request, route string, status int, d time.Duration, info *reqInfo) {
 	buf := lineBufs.Get().(*[]byte)
 	b := append((*buf)[:0], `{"time":"`...)
@@ -72,6 +74,127 @@ func (s *Server) logAccess(start time.Time, r *http.Request, route string, statu
 	_, _ = s.access.Write(b)
 	*buf = b
 	lineBufs.Put(buf)
+}
+
+// uniqueKeys is a slog.Handler that never writes a key twice in one object
+// of a line, which slog's own handlers do (a key bound with With and given
+// again, two attributes of one call, an attribute named "msg"): JSON with a
+// repeated name is refused by strict decoders (jsontext among them), and a
+// reader cannot tell which value holds. Of the attributes with one key
+// (bound, then the call's, in order) the last wins, in the place of the
+// first; at the top level, an attribute named like one of slog's own keys
+// (time, level, msg, source) is renamed "attr.<key>". It sees what is bound
+// through it, not what the handler it wraps was given before.
+type uniqueKeys struct {
+	h slog.Handler
+	// bound holds the attributes bound since the last group, kept here
+	// rather than passed down so that a line's own can replace them.
+	bound []slog.Attr
+	// inGroup is set once a group is open: slog's own keys are not at the
+	// level the attributes go to.
+	inGroup bool
+}
+
+func newUniqueKeys(h slog.Handler) slog.Handler {
+	if u, ok := h.(*uniqueKeys); ok {
+		return u
+	}
+	return &uniqueKeys{h: h}
+}
+
+func (u *uniqueKeys) Enabled(ctx context.Context, l slog.Level) bool { return u.h.Enabled(ctx, l) }
+
+func (u *uniqueKeys) WithAttrs(as []slog.Attr) slog.Handler {
+	if len(as) == 0 {
+		return u
+	}
+	all := append(append(make([]slog.Attr, 0, len(u.bound)+len(as)), u.bound...), as...)
+	return &uniqueKeys{h: u.h, bound: unique(all, !u.inGroup), inGroup: u.inGroup}
+}
+
+func (u *uniqueKeys) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return u
+	}
+	h := u.h
+	if len(u.bound) > 0 {
+		h = h.WithAttrs(u.bound)
+	}
+	return &uniqueKeys{h: h.WithGroup(name), inGroup: true}
+}
+
+// Handle passes r on as it is when its keys are unique and nothing is
+// bound (every line of the API: no copy, no allocation), else a copy with
+// the bound attributes and r's, each key once.
+func (u *uniqueKeys) Handle(ctx context.Context, r slog.Record) error {
+	if len(u.bound) == 0 && !repeatsKey(r, !u.inGroup) {
+		return u.h.Handle(ctx, r)
+	}
+	all := make([]slog.Attr, 0, len(u.bound)+r.NumAttrs())
+	all = append(all, u.bound...)
+	r.Attrs(func(a slog.Attr) bool { all = append(all, a); return true })
+	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	nr.AddAttrs(unique(all, !u.inGroup)...)
+	return u.h.Handle(ctx, nr)
+}
+
+// builtinKey reports whether k is one of the keys slog writes itself.
+func builtinKey(k string) bool {
+	return k == slog.TimeKey || k == slog.LevelKey || k == slog.MessageKey || k == slog.SourceKey
+}
+
+// repeatsKey reports whether r's attributes need unique's work: a key
+// given twice, a key of slog's own at the top level, an empty key or a
+// group (whose members may repeat a key).
+func repeatsKey(r slog.Record, top bool) bool {
+	var buf [16]string
+	keys := buf[:0]
+	repeats := false
+	r.Attrs(func(a slog.Attr) bool {
+		k := a.Value.Kind()
+		if a.Key == "" || k == slog.KindGroup || k == slog.KindLogValuer || top && builtinKey(a.Key) || slices.Contains(keys, a.Key) {
+			repeats = true
+			return false
+		}
+		keys = append(keys, a.Key)
+		return true
+	})
+	return repeats
+}
+
+// unique returns attrs with each key once (the last value, in the place of
+// the first), groups with an empty key inlined as slog's handlers do and
+// the members of other groups made unique in turn; at the top level, slog's
+// own keys are renamed.
+func unique(attrs []slog.Attr, top bool) []slog.Attr {
+	out := make([]slog.Attr, 0, len(attrs))
+	var add func(a slog.Attr)
+	add = func(a slog.Attr) {
+		a.Value = a.Value.Resolve()
+		if a.Value.Kind() == slog.KindGroup {
+			if a.Key == "" {
+				for _, m := range a.Value.Group() {
+					add(m)
+				}
+				return
+			}
+			a.Value = slog.GroupValue(unique(a.Value.Group(), false)...)
+		} else if a.Equal(slog.Attr{}) {
+			return // slog's handlers ignore it
+		}
+		if top && builtinKey(a.Key) {
+			a.Key = "attr." + a.Key
+		}
+		if i := slices.IndexFunc(out, func(b slog.Attr) bool { return b.Key == a.Key }); i >= 0 {
+			out[i] = a
+			return
+		}
+		out = append(out, a)
+	}
+	for _, a := range attrs {
+		add(a)
+	}
+	return out
 }
 
 // reqInfo carries what the request log line reports, filled in by handlers.

@@ -6,10 +6,13 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,7 +32,12 @@ type Config struct {
 	// out (and refuses session tokens).
 	Sessions *session.Manager
 	// OAuth serves app accounts; nil leaves their routes out.
-	OAuth   *oauth.Manager
+	OAuth *oauth.Manager
+	// Log receives the API's lines, each key once in a line (see
+	// uniqueKeys): a key the line has replaces one bound with With. Only
+	// attributes bound to Log before it is given are out of its reach:
+	// give a logger without the request line's keys (request_id, method,
+	// route, path, status, ms, org, key_id, error).
 	Log     *slog.Logger
 	Metrics *prometheus.Registry
 	// Version is reported in the OpenAPI document.
@@ -71,6 +79,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	// Every line the API writes, and any logger made from s.log with With,
+	// has each key once.
+	s.log = slog.New(newUniqueKeys(s.log.Handler()))
 	if s.promReg == nil {
 		s.promReg = prometheus.NewRegistry()
 	}
@@ -106,7 +117,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			s.log.Error("panic", "request_id", id, "route", r.Pattern, "panic", v, "stack", string(debug.Stack()))
 			if !rw.wrote {
-				writeError(rw, r, switchboard.Internal(nil))
+				fail(rw, r, switchboard.Internal(errors.New("the panic logged above")))
 			}
 		}
 		d := time.Since(start)
@@ -114,5 +125,94 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route.observe(r.Method, rw.status(), d)
 		s.logRequest(start, r, route.name, rw.status(), d, &rw.info)
 	}()
+	if err := checkHead(r); err != nil {
+		fail(rw, r, err)
+		return
+	}
 	s.mux.ServeHTTP(rw, r)
+}
+
+// MaxHeaderBytes bounds a request's head: its request line and header
+// fields, counted as they are sent (each line with its CRLF). ServeHTTP
+// answers a larger one 431 with a problem document.
+const MaxHeaderBytes = 64 << 10
+
+// ServerMaxHeaderBytes is the http.Server.MaxHeaderBytes to serve the API
+// with. It is well above MaxHeaderBytes so that every head up to that limit
+// reaches ServeHTTP, which answers it as a problem; only a head beyond this
+// one is refused by net/http itself before any handler runs (431 in
+// text/plain, then the connection is closed). It is net/http's default.
+const ServerMaxHeaderBytes = 1 << 20
+
+// headerBytes is the size of r's head as the client sent it, near enough:
+// net/http keeps neither the original spacing nor Host among the fields.
+// It costs a walk of the header map, with no allocation.
+func headerBytes(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + len(" \r\n ")
+	if r.Host != "" {
+		n += len("Host: \r\n") + len(r.Host)
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + len(": \r\n")
+		}
+	}
+	return n + len("\r\n")
+}
+
+// canonicalPath reports whether p is in the mux's canonical form: rooted,
+// without empty, "." or ".." segments (a trailing slash is allowed). The mux
+// would redirect any other path to its cleaned form, with an HTML body.
+func canonicalPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] != '/' {
+			continue
+		}
+		seg := p[i+1:]
+		if j := strings.IndexByte(seg, '/'); j >= 0 {
+			seg = seg[:j]
+			if seg == "" {
+				return false // "//"
+			}
+		}
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// checkHead refuses what the mux or net/http would answer in text or HTML:
+// a head over MaxHeaderBytes, and a path that is not canonical. It returns
+// nil for the requests that go on to the mux.
+func checkHead(r *http.Request) error {
+	if n := headerBytes(r); n > MaxHeaderBytes {
+		return &withStatus{status: http.StatusRequestHeaderFieldsTooLarge, err: switchboard.Errorf(switchboard.CodeInvalidInput,
+			"the request line and header fields (%d bytes) exceed the limit of %d KiB; send large data in the body", n, MaxHeaderBytes>>10)}
+	}
+	p := r.URL.Path
+	if r.URL.RawPath != "" {
+		p = r.URL.EscapedPath() // what the mux looks at: an escaped %2F is not a separator
+	}
+	if !canonicalPath(p) {
+		return switchboard.Errorf(switchboard.CodeNotFound,
+			"no route %s %s: the path is not in canonical form (an empty segment, . or ..); send %s instead (GET /openapi.json lists every route)",
+			r.Method, p, cleanPath(p))
+	}
+	return nil
+}
+
+// cleanPath is the canonical form of p, as the mux computes it.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }

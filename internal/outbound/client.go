@@ -59,6 +59,10 @@ const (
 	DefaultMaxIdleConnsPerHost = 256
 )
 
+// maxResponseHeaderBytes bounds an upstream's response headers (HTTP/1.1:
+// the status line and fields; HTTP/2: the header list it is told of).
+const maxResponseHeaderBytes = 1 << 20
+
 // Client is a guarded HTTP client, safe for concurrent use. Create one per
 // process and share it: its keep-alive pools are what makes it fast. It never
 // uses a proxy, not even one named by HTTP_PROXY.
@@ -119,7 +123,7 @@ func newClient(cfg Config, policy guardPolicy) *Client {
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    10 * time.Second,
 		ExpectContinueTimeout:  1 * time.Second,
-		MaxResponseHeaderBytes: 1 << 20,
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 	}
 	if cfg.RootCAs != nil {
 		c.transport.TLSClientConfig = &tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12}
@@ -192,8 +196,8 @@ type Response struct {
 // Do sends req and reads the whole response. A response of any status is a
 // success; errors are *switchboard.Error: CodeInvalidInput for a malformed
 // req, CodeForbidden for a refused address, CodeUpstreamTimeout,
-// CodeUpstreamUnreachable, and CodeUpstreamError for too many redirects or a
-// body over the limit. A redirect that leaves the origin of req.URL drops
+// CodeUpstreamUnreachable, and CodeUpstreamError for too many redirects, a
+// body or headers over the limit, or a frame that breaks HTTP/2. A redirect that leaves the origin of req.URL drops
 // the credential headers and req.SensitiveHeaders.
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	hreq, err := newHTTPRequest(req)

@@ -48,6 +48,16 @@ func (c *Client) failure(ctx, parent context.Context, u *url.URL, hop string, er
 	case errors.Is(err, errTooLarge):
 		e.Code = switchboard.CodeUpstreamError
 		e.Detail = fmt.Sprintf("the response from %s exceeds %s", name, formatSize(c.maxBody))
+	case headersTooLarge(err):
+		e.Code = switchboard.CodeUpstreamError
+		e.Detail = fmt.Sprintf("the response headers from %s exceed %s", name, formatSize(maxResponseHeaderBytes))
+	case http2ProtocolError(err):
+		// What the HTTP/2 client says when the headers go over the limit
+		// by more than a frame, which is how they usually do, and also
+		// for any other frame that breaks the protocol: either way the
+		// upstream answered, wrongly.
+		e.Code = switchboard.CodeUpstreamError
+		e.Detail = fmt.Sprintf("the response from %s broke HTTP/2 (response headers over %s do, and so do invalid frames)", name, formatSize(maxResponseHeaderBytes))
 	// The context is looked at before the error itself: a cancellation
 	// surfaces as many different errors depending on where it struck.
 	case context.Cause(ctx) == errTimeout:
@@ -140,6 +150,33 @@ func cause(err error) string {
 		return "the server's answer is not valid HTTP"
 	}
 	return "the exchange failed"
+}
+
+// transportMessage is the message of the transport's error in err, without
+// the URL that a *url.Error adds (a URL may hold anything).
+func transportMessage(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		err = ue.Err
+	}
+	return err.Error()
+}
+
+// headersTooLarge reports whether err is the transport's refusal of
+// response headers over Transport.MaxResponseHeaderBytes. net/http reports
+// it with bare errors: its messages are all there is to go by.
+func headersTooLarge(err error) bool {
+	msg := transportMessage(err)
+	return strings.Contains(msg, "server response headers exceeded") || // HTTP/1.1
+		strings.Contains(msg, "response header list larger than advertised limit") || // HTTP/2
+		strings.Contains(msg, "header list too large") // HTTP/2, 1xx responses
+}
+
+// http2ProtocolError reports whether err is the HTTP/2 client closing the
+// connection on a frame of the server's that breaks the protocol (not a
+// GOAWAY of the server's, whose message differs).
+func http2ProtocolError(err error) bool {
+	return strings.Contains(transportMessage(err), "connection error: PROTOCOL_ERROR")
 }
 
 // hopHost returns the host of the URL a *url.Error names, "" if none.

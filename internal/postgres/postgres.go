@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -226,4 +227,41 @@ func Unavailable(err error) bool {
 	// A query on a connection pgx closed after it broke fails with "conn
 	// closed", an unexported error that is safe to retry (it sent nothing).
 	return pgconn.SafeToRetry(err)
+}
+
+// Transient reports whether an error of Open may clear by itself while the
+// database comes up, so that a starting instance retries it: the connection
+// was refused, reset or timed out, the host does not resolve yet (a
+// container or a DNS record still being created), the server closed the
+// connection, or it answered that it is starting up (57P03), shutting down
+// for a restart (57P01) or has too many connections (53300, instances
+// starting together). Everything else is permanent: a connection string
+// that does not parse, a refused login (28000, 28P01), a missing database
+// (3D000), a TLS failure, a migration that fails.
+func Transient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Checked first: a login the server refused comes as a ConnectError
+		// wrapping the PgError.
+		switch pe.Code {
+		case "57P03", "57P01", "53300":
+			return true
+		}
+		return false
+	}
+	var dns *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.As(err, &dns),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH),
+		pgconn.Timeout(err), errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout(),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	}
+	return false
 }

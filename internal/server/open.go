@@ -16,12 +16,21 @@ import (
 
 // OpenStore opens PostgreSQL when cfg has a database URL, else SQLite in the
 // data directory. `switchboard secrets rotate` opens its store here too.
+//
+// The database may still be starting (several instances and their database
+// brought up together), so an error that may clear by itself (a refused or
+// timed-out connection, "the database system is starting up": see
+// postgres.Transient) is retried for 30 seconds. A configuration that can
+// never work (a URL that does not parse or is not PostgreSQL's, an unknown
+// role, a wrong password, a missing database) fails at once. Errors never
+// hold the password: pgx redacts it from its own.
 func OpenStore(ctx context.Context, cfg *Config, log *slog.Logger) (switchboard.Store, error) {
 	if cfg.DatabaseURL == "" {
 		return sqlite.Open(ctx, filepath.Join(cfg.Data, "switchboard.db"))
 	}
-	// The database may still be starting (several instances and their
-	// database brought up together): retry for a while before giving up.
+	if scheme, ok := urlScheme(cfg.DatabaseURL); ok && scheme != "postgres" && scheme != "postgresql" {
+		return nil, fmt.Errorf("open PostgreSQL: --database-url has the unsupported scheme %q: want postgres:// or postgresql:// (or a key=value DSN)", scheme)
+	}
 	var lastErr error
 	for wait, start := 250*time.Millisecond, time.Now(); time.Since(start) < 30*time.Second; wait = min(2*wait, 5*time.Second) {
 		s, err := postgres.Open(ctx, cfg.DatabaseURL)
@@ -29,15 +38,37 @@ func OpenStore(ctx context.Context, cfg *Config, log *slog.Logger) (switchboard.
 			s.Log = log
 			return s, nil
 		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("open PostgreSQL: %w (last attempt: %v)", ctx.Err(), err)
+		}
+		if !postgres.Transient(err) {
+			return nil, fmt.Errorf("open PostgreSQL: %w", err)
+		}
 		lastErr = err
 		log.Warn("cannot open PostgreSQL yet; retrying", "err", err, "in", wait)
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, fmt.Errorf("open PostgreSQL: %w (last attempt: %v)", ctx.Err(), lastErr)
 		case <-time.After(wait):
 		}
 	}
 	return nil, fmt.Errorf("open PostgreSQL: %w", lastErr)
+}
+
+// urlScheme returns the lower-cased scheme of a URL-shaped connection
+// string ("mysql" of mysql://...); ok is false for a key=value DSN.
+func urlScheme(s string) (scheme string, ok bool) {
+	i := strings.Index(s, "://")
+	if i <= 0 {
+		return "", false
+	}
+	for j, c := range s[:i] {
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if !letter && (j == 0 || !('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return "", false
+		}
+	}
+	return strings.ToLower(s[:i]), true
 }
 
 // OpenBox returns the secret box: the keys of SWITCHBOARD_SECRET_KEY

@@ -176,6 +176,7 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	in.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    httpapi.ServerMaxHeaderBytes, // above httpapi.MaxHeaderBytes, which it answers as a problem
 		ReadTimeout:       readTimeout(cfg.ReadTimeout),
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
