@@ -338,6 +338,6 @@ func (l *quietLogger) Printf(ctx context.Context, format string, v ...any) {
 	defer l.mu.Unlock()
 	if now := time.Now(); now.Sub(l.last) >= time.Minute {
 		l.last = now
-		l.log.Warn("redis client", "msg", fmt.Sprintf(format, v...))
+		l.log.Warn("redis client", "detail", fmt.Sprintf(format, v...))
 	}
 }
