@@ -12,10 +12,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchboardhq/switchboard/internal/apitest"
 )
 
 // The test binary doubles as the CLI that the README's blocks run: with
@@ -132,24 +133,6 @@ func copyTree(t *testing.T, from, to, mockAddr string) {
 	}
 }
 
-// syncBuffer collects a background process's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // squeeze drops whitespace, so that an expectation written against the
 // indented JSON of a terminal matches the compact JSON of a pipe.
 func squeeze(s string) string {
@@ -222,7 +205,7 @@ func TestREADME(t *testing.T) {
 	}()
 
 	background := map[string]*exec.Cmd{}
-	outputs := map[string]*syncBuffer{}
+	outputs := map[string]*apitest.Buffer{}
 	t.Cleanup(func() {
 		for _, p := range background {
 			p.Process.Signal(syscall.SIGTERM)
@@ -245,7 +228,7 @@ func TestREADME(t *testing.T) {
 			if len(b.commands) != 1 {
 				t.Fatalf("README.md:%d: a terminal block must hold one command", b.line)
 			}
-			out := &syncBuffer{}
+			out := &apitest.Buffer{}
 			p := exec.Command("bash", "-c", "exec "+rewrite(b.commands[0].text))
 			p.Dir, p.Env, p.Stdout, p.Stderr = dir, env, out, out
 			if err := p.Start(); err != nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboardhq/switchboard/internal/apitest"
+
 	"github.com/switchboardhq/switchboard/client"
 )
 
@@ -24,26 +25,9 @@ const testOperatorKey = "op-test-key-0123456789abcdef0123456789"
 type served struct {
 	URL  string
 	Data string
-	logs *syncBuffer
+	logs *apitest.Buffer
 	op   *client.Client
 	stop func()
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // mustServe starts a server and waits until /healthz answers. env adds to
@@ -63,7 +47,7 @@ func mustServeData(t *testing.T, data string, env map[string]string, args ...str
 	getenv := func(k string) string { return vars[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	logs := &syncBuffer{}
+	logs := &apitest.Buffer{}
 	done := make(chan error, 1)
 	argv := append([]string{"switchboard", "serve", "--addr", "127.0.0.1:0", "--data", data}, args...)
 	go func() {
@@ -72,7 +56,7 @@ func mustServeData(t *testing.T, data string, env map[string]string, args ...str
 		done <- err
 	}()
 	urls := make(chan string, 1)
-	var out syncBuffer
+	var out apitest.Buffer
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {

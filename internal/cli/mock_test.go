@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboardhq/switchboard/internal/apitest"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/switchboardhq/switchboard/client"
@@ -25,7 +27,7 @@ var ecommstoreFixtures = filepath.Join("..", "..", "testdata", "mocks", "ecommst
 type mocked struct {
 	URL  string
 	line string // the line it printed on start
-	logs *syncBuffer
+	logs *apitest.Buffer
 	stop func() error // stops it and returns Run's error
 }
 
@@ -35,7 +37,7 @@ func mustMock(t *testing.T, file string) *mocked {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	logs := &syncBuffer{}
+	logs := &apitest.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		err := Run(ctx, []string{"switchboard", "mock", file, "--addr", "127.0.0.1:0"}, func(string) string { return "" },

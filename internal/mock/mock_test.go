@@ -1,7 +1,6 @@
 package mock
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
@@ -9,9 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboardhq/switchboard/internal/apitest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -271,23 +271,6 @@ func TestEcommstore(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestServe(t *testing.T) {
 	t.Parallel()
 	m := mustLoad(t, `{"routes": [{"method": "GET", "path": "/orders/{id}", "status": 202, "body": "ok"}]}`)
@@ -297,7 +280,7 @@ func TestServe(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logs := &syncBuffer{}
+	logs := &apitest.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- m.Serve(ctx, l, logs) }()
 
