@@ -31,11 +31,25 @@ func (h *Handler) tools(ctx context.Context, p *switchboard.Principal) ([]boundT
 		return nil, err
 	}
 	var out []boundTool
+	seen := map[string]bool{}
+	// add keeps names unique: a public app and an org's private app of the
+	// same bare id both installed name their tools with their full app ids;
+	// an action named as a command of its app gets a hash suffix.
+	add := func(t boundTool, res runner.Resolved, local string) {
+		if seen[t.tool.Name] {
+			t.tool.Name = ToolName(res.Inst.AppID, local)
+		}
+		if seen[t.tool.Name] {
+			t.tool.Name = ToolName(res.Inst.AppID, local+"#action")
+		}
+		seen[t.tool.Name] = true
+		out = append(out, t)
+	}
 	for _, c := range cmds {
 		if p.Session != nil && !p.Session.Allows(c.Inst.AppID, c.Command.Name) {
 			continue
 		}
-		out = append(out, h.commandTool(p, c))
+		add(h.commandTool(p, c), c, c.Command.Local)
 	}
 	if p.Session != nil {
 		return out, nil
@@ -45,7 +59,7 @@ func (h *Handler) tools(ctx context.Context, p *switchboard.Principal) ([]boundT
 		return nil, err
 	}
 	for _, a := range acts {
-		out = append(out, h.actionTool(p, a))
+		add(h.actionTool(p, a), a, a.Action.Local)
 	}
 	return out, nil
 }
