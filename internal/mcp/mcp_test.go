@@ -242,6 +242,13 @@ func TestTools(t *testing.T) {
 		}
 	})
 
+	t.Run("one POST without initialize", func(t *testing.T) {
+		// As the README's curl: a stateless server needs no session.
+		if code, body := post(t, e.env.URL, e.agent); code != http.StatusOK || !strings.Contains(body, `"name":"ecommstore.store.refundOrder"`) {
+			t.Errorf("%d %s", code, body)
+		}
+	})
+
 	t.Run("no secret", func(t *testing.T) {
 		if got := e.rec.received(); strings.Contains(got, secret) || !strings.Contains(got, "refunded") {
 			t.Errorf("the client received the secret, or nothing: %s", got)
@@ -254,7 +261,7 @@ func TestToolsSession(t *testing.T) {
 	e := newShop(t, apitest.Options{})
 	ctx := context.Background()
 	agent := e.admin.WithKey(e.agent)
-	s, err := agent.CreateSession(ctx, client.SessionRequest{Commands: []string{"ecommstore.store.refundOrder"}, Args: map[string]string{"store": "acme"}})
+	s, err := agent.CreateSession(ctx, client.SessionRequest{Commands: []string{"ecommstore.store.refundOrder"}, Args: map[string]string{"store": "acme"}, Subject: "bot@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,6 +283,10 @@ func TestToolsSession(t *testing.T) {
 			"headers": map[string]any{"Authorization": "Bearer {{authToken}}"}})
 		if doc := asJSON(res.StructuredContent); res.IsError || !strings.Contains(doc, `store=acme`) {
 			t.Fatalf("isError %v, structuredContent %s", res.IsError, doc)
+		}
+		entries, _, err := e.admin.AuditLogsRaw(ctx, client.AuditQuery{Limit: 1})
+		if err != nil || len(entries) != 1 || !strings.Contains(string(entries[0]), `"via":"mcp"`) || !strings.Contains(string(entries[0]), `"subject":"bot@example.com"`) {
+			t.Errorf("audit: %s %v", entries, err)
 		}
 		// A command outside the session is not a tool at all.
 		if _, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "ecommstore.store.listOrders"}); err == nil || !strings.Contains(err.Error(), "unknown tool") {
