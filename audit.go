@@ -44,6 +44,9 @@ type AuditEntry struct {
 	// subject (empty for a run made with a key).
 	SessionID string `json:"-"`
 	Subject   string `json:"-"`
+	// Via is the protocol a run came through when it is not the REST API:
+	// "mcp" for a tools/call (SPEC 14); empty otherwise.
+	Via string `json:"via,omitempty"`
 }
 
 // AuditFilter selects audit entries: all fields are optional.

@@ -59,7 +59,7 @@ func handleActionRun(run *runner.Runner) authedFunc {
 				input = m.Value
 			}
 		}
-		out, err := run.RunAction(r.Context(), p, r.PathValue("name"), input)
+		out, err := run.RunAction(r.Context(), p, r.PathValue("name"), input, "")
 		if err != nil {
 			return err
 		}

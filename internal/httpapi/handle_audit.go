@@ -47,6 +47,8 @@ type auditItem struct {
 	// Session is the browser session a run was made with (its actor is the
 	// key that minted it).
 	Session *auditSession `json:"session,omitempty" description:"The session the run was made with; absent for a run made with a key"`
+	// Via is the protocol the run came through when not the REST API.
+	Via string `json:"via,omitempty" description:"mcp for a run made through the MCP endpoint (a tools/call); absent for the REST API"`
 }
 
 type auditSession struct {
@@ -124,7 +126,7 @@ func handleAuditList(reg *registry.Registry, run *runner.Runner) authedFunc {
 			}
 			out.Items = append(out.Items, auditItem{ID: e.ID, Time: e.Time, Org: e.OrgID, Actor: auditActor{ID: e.ActorID, Name: e.ActorName},
 				Event: event, Kind: e.Kind, Command: e.Name, Args: args, Method: e.Method, URL: e.URL, Status: e.Status, DurationMs: e.DurationMs,
-				Cache: e.Cache, Error: e.Error, UpstreamStatus: e.UpstreamStatus})
+				Cache: e.Cache, Error: e.Error, UpstreamStatus: e.UpstreamStatus, Via: e.Via})
 			if e.SessionID != "" {
 				out.Items[len(out.Items)-1].Session = &auditSession{ID: e.SessionID, Subject: e.Subject}
 			}

@@ -111,6 +111,8 @@ func (s *Server) addRoutes() {
 	s.handle("GET /v1/audit-logs", op{id: "listAuditLogs", summary: "List audit entries, newest first", tag: "audit",
 		roles: auditors, req: auditQuery{}, resp: auditListResponse{}, errs: []int{400}}, handleAuditList(s.reg, s.run))
 
+	s.handleMCP("/mcp", op{id: "mcp", summary: "The Model Context Protocol (Streamable HTTP): the caller's commands and actions as tools (a key, or a session token for its commands)", tag: "mcp", roles: members})
+
 	var getAccounts handlerFunc // served by the dispatcher of GET /v1/apps/{app}/{sub}, below
 
 	if s.oauth != nil {

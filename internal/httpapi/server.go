@@ -53,6 +53,9 @@ type Config struct {
 	// once, in total and per key (DefaultMaxBodies, DefaultMaxBodiesPerKey
 	// when 0); beyond them a request answers 503 at once.
 	MaxBodies, MaxBodiesPerKey int
+	// MCP serves /mcp (SPEC 14) once auth has put the principal in the
+	// request's context (mcp.WithPrincipal); nil leaves the route out.
+	MCP http.Handler
 }
 
 // Server is the HTTP API.
@@ -61,6 +64,7 @@ type Server struct {
 	run      *runner.Runner
 	oauth    *oauth.Manager
 	sessions *session.Manager
+	mcp      http.Handler
 	log      *slog.Logger
 	mux      *http.ServeMux
 	metrics  *httpMetrics
@@ -75,7 +79,7 @@ type Server struct {
 
 // NewServer builds the API with every route of routes.go.
 func NewServer(cfg Config) (*Server, error) {
-	s := &Server{reg: cfg.Registry, run: cfg.Runner, oauth: cfg.OAuth, sessions: cfg.Sessions, access: cfg.AccessLog, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
+	s := &Server{reg: cfg.Registry, run: cfg.Runner, oauth: cfg.OAuth, sessions: cfg.Sessions, mcp: cfg.MCP, access: cfg.AccessLog, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -20,7 +20,7 @@ import (
 // its output: the outputTemplate rendered against the response, converted
 // and filtered by the outputSchema. An upstream status of 400 or more is an
 // upstream_error carrying the status and body.
-func (r *Runner) RunAction(ctx context.Context, p *switchboard.Principal, name string, input any) (any, error) {
+func (r *Runner) RunAction(ctx context.Context, p *switchboard.Principal, name string, input any, via string) (any, error) {
 	res, err := r.resolve(ctx, p, name, true)
 	if err != nil {
 		return nil, err
@@ -44,7 +44,7 @@ func (r *Runner) RunAction(ctx context.Context, p *switchboard.Principal, name s
 	entry := switchboard.AuditEntry{
 		ID: auditID(start), Time: start.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName,
 		Kind: "action", Name: a.Name, Args: map[string]string{}, Method: req.method, URL: red.String(req.url.String()),
-		Status: status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: CacheNone,
+		Status: status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: CacheNone, Via: via,
 	}
 	if err := r.writeAudit(ctx, entry, runErr); err != nil {
 		return nil, err

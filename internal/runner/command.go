@@ -36,6 +36,9 @@ type CommandRequest struct {
 	// as well (Answer.Envelope): the caller sent Accept:
 	// application/vnd.api+json.
 	Envelope bool
+	// Via names the protocol the run came through for its audit entry
+	// ("mcp"); empty for the REST API.
+	Via string
 }
 
 // Cache values of a run response.
@@ -74,7 +77,7 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 			SessionID: sessionID(p), Subject: sessionSubject(p),
 			Kind: "command", Name: cmd.Name, Args: req.Args, Method: cmd.Method, URL: call.redact.String(call.url.String()),
 			Status: f.status, DurationMs: r.now().Sub(start).Milliseconds(), Cache: f.cache,
-			UpstreamStatus: f.upstreamStatus, Error: f.upstreamError,
+			UpstreamStatus: f.upstreamStatus, Error: f.upstreamError, Via: req.Via,
 		}
 		if err := r.writeAudit(ctx, entry, runErr); err != nil {
 			return Answer{}, err

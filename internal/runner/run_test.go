@@ -367,7 +367,7 @@ func TestRunAction(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := mustEnv(t)
-			out, err := e.run.RunAction(t.Context(), e.agent, "shop.refundOrder", mustJSON(t, tt.input))
+			out, err := e.run.RunAction(t.Context(), e.agent, "shop.refundOrder", mustJSON(t, tt.input), "")
 			if diff := cmp.Diff(tt.wantErr, asProblem(t, err)); diff != "" {
 				t.Errorf("error (-want +got):\n%s", diff)
 			}
@@ -414,7 +414,7 @@ func TestRunAudit(t *testing.T) {
 	}, {
 		name: "action",
 		run: func(t *testing.T, e *env) error {
-			_, err := e.run.RunAction(t.Context(), e.agent, "shop.refundOrder", mustJSON(t, `{"store":"acme","order":{"id":"o-1"},"reason":"late"}`))
+			_, err := e.run.RunAction(t.Context(), e.agent, "shop.refundOrder", mustJSON(t, `{"store":"acme","order":{"id":"o-1"},"reason":"late"}`), "")
 			return err
 		},
 		want: []switchboard.AuditEntry{{OrgID: "acme", ActorName: "test agent", Kind: "action", Name: refundOrder,
@@ -422,7 +422,7 @@ func TestRunAudit(t *testing.T) {
 	}, {
 		name: "action the upstream refused",
 		run: func(t *testing.T, e *env) error {
-			_, err := e.run.RunAction(t.Context(), e.agent, "shop.refundOrder", mustJSON(t, `{"store":"acme","order":{"id":"fail"}}`))
+			_, err := e.run.RunAction(t.Context(), e.agent, "shop.refundOrder", mustJSON(t, `{"store":"acme","order":{"id":"fail"}}`), "")
 			if switchboard.ErrorCode(err) != switchboard.CodeUpstreamError {
 				t.Errorf("error = %v, want an upstream_error", err)
 			}

@@ -25,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/cache"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/mcp"
 	"github.com/switchboardhq/switchboard/internal/oauth"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/redis"
@@ -164,7 +165,7 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	}
 
 	hcfg := httpapi.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions, Log: log, Metrics: in.Metrics, Version: cfg.Version,
-		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey}
+		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey, MCP: mcp.New(in.Runner, log, cfg.Version)}
 	if in.logOut != nil && cfg.LogFormat != "text" && log.Enabled(ctx, slog.LevelInfo) {
 		hcfg.AccessLog = in.logOut // request lines in slog's JSON format, formatted without slog
 	}

@@ -20,8 +20,8 @@ func (s *Store) AppendAudit(ctx context.Context, entries []switchboard.AuditEntr
 		return s.translate(err, "audit entries")
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_log (id, org_id, at, actor_id, actor_name, kind, name, args, method, url, status, duration_ms, cache, error,
-		event, upstream_status, session_id, subject)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`)
+		event, upstream_status, session_id, subject, via)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`)
 	if err != nil {
 		_ = tx.Rollback()
 		return s.translate(err, "audit entries")
@@ -32,7 +32,7 @@ func (s *Store) AppendAudit(ctx context.Context, entries []switchboard.AuditEntr
 			args = []byte("{}")
 		}
 		if _, err := stmt.ExecContext(ctx, e.ID, e.OrgID, micros(e.Time), e.ActorID, e.ActorName, e.Kind, e.Name,
-			string(args), e.Method, e.URL, e.Status, e.DurationMs, e.Cache, e.Error, e.Event, e.UpstreamStatus, e.SessionID, e.Subject); err != nil {
+			string(args), e.Method, e.URL, e.Status, e.DurationMs, e.Cache, e.Error, e.Event, e.UpstreamStatus, e.SessionID, e.Subject, e.Via); err != nil {
 			_ = tx.Rollback()
 			return s.translate(err, "audit entries")
 		}
@@ -49,7 +49,7 @@ func (s *Store) AuditEntries(ctx context.Context, orgID string, f switchboard.Au
 	}
 	q := strings.Builder{}
 	q.WriteString(`SELECT id, org_id, at, actor_id, actor_name, kind, name, args, method, url, status, duration_ms, cache, error,
-		event, upstream_status, session_id, subject FROM audit_log WHERE org_id = $1`)
+		event, upstream_status, session_id, subject, via FROM audit_log WHERE org_id = $1`)
 	args := []any{orgID}
 	arg := func(v any) string {
 		args = append(args, v)
@@ -88,7 +88,7 @@ func (s *Store) AuditEntries(ctx context.Context, orgID string, f switchboard.Au
 		var at int64
 		var argsText string
 		if err := rows.Scan(&e.ID, &e.OrgID, &at, &e.ActorID, &e.ActorName, &e.Kind, &e.Name, &argsText,
-			&e.Method, &e.URL, &e.Status, &e.DurationMs, &e.Cache, &e.Error, &e.Event, &e.UpstreamStatus, &e.SessionID, &e.Subject); err != nil {
+			&e.Method, &e.URL, &e.Status, &e.DurationMs, &e.Cache, &e.Error, &e.Event, &e.UpstreamStatus, &e.SessionID, &e.Subject, &e.Via); err != nil {
 			return nil, "", s.translate(err, "audit entries")
 		}
 		e.Time = fromMicros(at)

@@ -300,7 +300,7 @@ func testAudit(t *testing.T, s switchboard.Store) {
 	wantCode(t, err, switchboard.CodeInvalidInput)
 }
 
-// An entry's event and upstream status are kept, and the event filters:
+// An entry's event, upstream status and via are kept, and the event filters:
 // an outage's stale answer, fallback mode turning on and off.
 func testAuditEvents(t *testing.T, s switchboard.Store) {
 	ctx := context.Background()
@@ -313,7 +313,7 @@ func testAuditEvents(t *testing.T, s switchboard.Store) {
 			Status: 503, DurationMs: 3, Error: "upstream_error"},
 		{ID: "r2", Time: t0.Add(2 * time.Second), OrgID: "a", ActorID: "k1", ActorName: "bot", Event: switchboard.AuditRun,
 			Kind: "command", Name: "quotes.get", Args: map[string]string{}, Method: "POST", URL: "https://q.example.com/?q=a",
-			Cache: "stale", Error: "upstream_timeout"},
+			Cache: "stale", Error: "upstream_timeout", Via: "mcp"},
 		{ID: "f2", Time: t0.Add(3 * time.Second), OrgID: "a", ActorID: "k2", ActorName: "agent", Event: switchboard.AuditFallbackOff,
 			Kind: "command", Name: "quotes.get", Args: map[string]string{}, Method: "POST", URL: "https://q.example.com/?q=a",
 			Status: 200, DurationMs: 1},
