@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"sync"
 	"sync/atomic"
 
@@ -73,15 +74,9 @@ func (g *bodyGate) release(perKey *atomic.Int64) {
 	g.inFlight.Add(-1)
 }
 
+// busy refuses a body unread: Connection: close tells net/http not to read
+// the rest of it first, so the answer goes out at once.
 func busy(why string) error {
-	return &retryLater{seconds: 1, err: &switchboard.Error{Code: switchboard.CodeUnavailable, Detail: why + "; retry in a moment"}}
+	return &withStatus{header: http.Header{"Retry-After": {"1"}, "Connection": {"close"}},
+		err: &switchboard.Error{Code: switchboard.CodeUnavailable, Detail: why + "; retry in a moment"}}
 }
-
-// retryLater is an error answered with a Retry-After header.
-type retryLater struct {
-	err     *switchboard.Error
-	seconds int
-}
-
-func (e *retryLater) Error() string { return e.err.Error() }
-func (e *retryLater) Unwrap() error { return e.err }

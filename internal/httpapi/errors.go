@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/switchboardhq/switchboard"
@@ -55,18 +54,13 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		e = switchboard.Internal(err)
 	}
 	status := e.Code.Status()
-	var ra *retryLater
-	if errors.As(err, &ra) {
-		w.Header().Set("Retry-After", strconv.Itoa(ra.seconds))
-		// The body was refused unread: closing tells net/http not to read
-		// the rest of it first, so the answer goes out at once.
-		w.Header().Set("Connection", "close")
-	}
 	var ws *withStatus
 	if errors.As(err, &ws) {
-		status = ws.status
-		if ws.allow != nil {
-			w.Header().Set("Allow", strings.Join(ws.allow, ", "))
+		if ws.status != 0 {
+			status = ws.status
+		}
+		for k, v := range ws.header {
+			w.Header()[k] = v
 		}
 	}
 	if e.Code == switchboard.CodeInternal {
@@ -76,7 +70,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 			Detail: "an internal error occurred; the server log has the details under request id " + i.id}
 	}
 	p := problem{Type: ProblemTypeBase + string(e.Code), Title: titles[e.Code], Status: status, Detail: e.Detail, Code: e.Code, Errors: e.Problems}
-	if ws != nil {
+	if ws != nil && ws.status != 0 {
 		p.Title = http.StatusText(status)
 	}
 	if p.Title == "" {
@@ -126,20 +120,22 @@ func invalidInput(loc, msg string) error {
 // its path is served for other methods.
 func (s *Server) noRoute(r *http.Request) error {
 	if allow := s.allowed(r.URL.Path); len(allow) > 0 && !slices.Contains(allow, r.Method) {
-		return &withStatus{status: http.StatusMethodNotAllowed, allow: allow, err: &switchboard.Error{Code: switchboard.CodeInvalidInput,
+		return &withStatus{status: http.StatusMethodNotAllowed, header: http.Header{"Allow": {strings.Join(allow, ", ")}}, err: &switchboard.Error{Code: switchboard.CodeInvalidInput,
 			Detail: fmt.Sprintf("%s is not served at %s; send %s (GET /openapi.json describes every route)", r.Method, r.URL.Path, orList(allow))}}
 	}
 	return switchboard.Errorf(switchboard.CodeNotFound, "no route %s %s; GET /openapi.json lists every route", r.Method, r.URL.Path)
 }
 
-// withStatus is an error answered with a more precise status than its
-// code's, and the title of that status: a 405 with Allow for a path that is
-// served with other methods, a 431 for a head over MaxHeaderBytes. Their
-// code stays invalid_input: SPEC 7's codes are a closed set.
+// withStatus is an error answered with headers of its own and, when status
+// is set, a more precise status than its code's and the title of that
+// status: a 405 with Allow for a path that is served with other methods, a
+// 431 for a head over MaxHeaderBytes (their code stays invalid_input: SPEC
+// 7's codes are a closed set), a 503 with Retry-After for a body refused
+// unread.
 type withStatus struct {
-	status int
+	status int // 0: the code's
 	err    *switchboard.Error
-	allow  []string // the Allow header of a 405
+	header http.Header
 }
 
 func (e *withStatus) Error() string { return e.err.Error() }
