@@ -233,7 +233,7 @@ func (r *Registry) reloadAllKeys(ctx context.Context) error {
 	}
 	m := make(map[[32]byte]*switchboard.Principal, len(keys))
 	for _, k := range keys {
-		if h, ok := parseHash(k.Hash); ok {
+		if h, ok := ParseHash(k.Hash); ok {
 			m[h] = principal(k)
 		}
 	}
@@ -254,7 +254,7 @@ func (r *Registry) reloadKeys(ctx context.Context, orgID string) error {
 		}
 	}
 	for _, k := range keys {
-		if h, ok := parseHash(k.Hash); ok {
+		if h, ok := ParseHash(k.Hash); ok {
 			m[h] = principal(k)
 		}
 	}
@@ -266,7 +266,9 @@ func principal(k switchboard.Key) *switchboard.Principal {
 	return &switchboard.Principal{OrgID: k.OrgID, KeyID: k.ID, KeyName: k.Name, Role: k.Role}
 }
 
-func parseHash(s string) ([32]byte, bool) {
+// ParseHash reads the stored, hex form of a key's or a session token's
+// SHA-256 back into the form the in-memory indexes are keyed by.
+func ParseHash(s string) ([32]byte, bool) {
 	var h [32]byte
 	b, err := hex.DecodeString(s)
 	if err != nil || len(b) != 32 {
@@ -276,22 +278,22 @@ func parseHash(s string) ([32]byte, bool) {
 	return h, true
 }
 
-// HashKey returns the stored form of an API key.
+// HashKey returns the stored form of an API key or a session token.
 func HashKey(key string) string {
 	h := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(h[:])
 }
 
-// KeyPrincipal returns the principal of an org's key by its id (nil when
-// the key does not exist), from memory: sessions act as the key that minted
-// them.
-func (r *Registry) KeyPrincipal(orgID, keyID string) *switchboard.Principal {
-	for _, p := range *r.keys.Load() {
-		if p.OrgID == orgID && p.KeyID == keyID {
-			return p
-		}
+// KeysByID returns the principal of every key by its id, from memory:
+// sessions act as the key that minted them. Build it once for a batch of
+// lookups; it is a copy of the index, O(keys).
+func (r *Registry) KeysByID() map[string]*switchboard.Principal {
+	keys := *r.keys.Load()
+	m := make(map[string]*switchboard.Principal, len(keys))
+	for _, p := range keys {
+		m[p.KeyID] = p
 	}
-	return nil
+	return m
 }
 
 var operatorPrincipal = &switchboard.Principal{KeyID: "operator", KeyName: "operator", Role: switchboard.RoleOperator}
@@ -317,12 +319,16 @@ var errUnauthorized = &switchboard.Error{Code: switchboard.CodeUnauthorized,
 
 // newKey returns a new random API key: 32 bytes of entropy with a prefix
 // that secret scanners can find.
-func newKey() string {
+func newKey() string { return NewSecret("sbk_") }
+
+// NewSecret returns prefix and 32 random bytes in base64url: an API key
+// (sbk_) or a session token (sbs_).
+func NewSecret(prefix string) string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
 	}
-	return "sbk_" + base64.RawURLEncoding.EncodeToString(b)
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
 func randomHex(n int) string {

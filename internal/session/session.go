@@ -9,10 +9,7 @@ package session
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -84,8 +81,9 @@ func (m *Manager) Load(ctx context.Context) error {
 		return fmt.Errorf("load sessions: %w", err)
 	}
 	idx := make(map[[32]byte]*switchboard.Principal, len(all))
+	keys := m.cfg.Registry.KeysByID()
 	for _, s := range all {
-		m.add(idx, s)
+		add(idx, keys, s)
 	}
 	m.mu.Lock()
 	m.index.Store(&idx)
@@ -109,20 +107,22 @@ func (m *Manager) reloadOrg(ctx context.Context, orgID string) error {
 		}
 	}
 	now := m.now()
+	keys := m.cfg.Registry.KeysByID()
 	for _, s := range list {
 		if s.ExpiresAt.After(now) {
-			m.add(idx, s)
+			add(idx, keys, s)
 		}
 	}
 	m.index.Store(&idx)
 	return nil
 }
 
-// add puts a session's principal in idx, unless its minting key is gone.
-func (m *Manager) add(idx map[[32]byte]*switchboard.Principal, s switchboard.Session) {
-	key := m.cfg.Registry.KeyPrincipal(s.OrgID, s.KeyID)
-	h, ok := parseHash(s.Hash)
-	if key == nil || !ok {
+// add puts a session's principal in idx, unless its minting key (looked up
+// in keys, by id) is gone.
+func add(idx map[[32]byte]*switchboard.Principal, keys map[string]*switchboard.Principal, s switchboard.Session) {
+	key := keys[s.KeyID]
+	h, ok := registry.ParseHash(s.Hash)
+	if key == nil || key.OrgID != s.OrgID || !ok {
 		return
 	}
 	scope := &switchboard.SessionScope{ID: s.ID, Subject: s.Subject, Commands: map[string]bool{}, Apps: map[string]bool{},
@@ -227,9 +227,9 @@ func (m *Manager) Mint(ctx context.Context, p *switchboard.Principal, req MintRe
 	if len(problems) > 0 {
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the session cannot be minted; fix each problem listed", Problems: problems}
 	}
-	token := newToken()
+	token := registry.NewSecret(TokenPrefix)
 	now := m.now().UTC()
-	s := switchboard.Session{ID: registry.NewID("ses"), OrgID: p.OrgID, KeyID: p.KeyID, Hash: hashToken(token),
+	s := switchboard.Session{ID: registry.NewID("ses"), OrgID: p.OrgID, KeyID: p.KeyID, Hash: registry.HashKey(token),
 		Commands: commands, Args: req.Args, Origins: origins, Subject: req.Subject,
 		CreatedAt: now, ExpiresAt: now.Add(ttl).Truncate(time.Microsecond)}
 	if s.Args == nil {
@@ -317,27 +317,4 @@ func (m *Manager) Revoke(ctx context.Context, p *switchboard.Principal, id strin
 		return err
 	}
 	return m.cfg.Registry.Sync(ctx)
-}
-
-func newToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashToken(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
-}
-
-func parseHash(s string) ([32]byte, bool) {
-	var h [32]byte
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != 32 {
-		return h, false
-	}
-	copy(h[:], b)
-	return h, true
 }
