@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/switchboardhq/switchboard"
-	"github.com/switchboardhq/switchboard/internal/jsnum"
 	"github.com/switchboardhq/switchboard/internal/jsonv"
 	"github.com/switchboardhq/switchboard/internal/runner"
 )
@@ -83,7 +82,7 @@ func decodeRunRequest(w http.ResponseWriter, r *http.Request) (*runner.CommandRe
 				req.Args = make(map[string]string, len(as.Members))
 			}
 			for _, a := range as.Members {
-				s, ok := argString(a.Value)
+				s, ok := runner.ArgString(a.Value)
 				if !ok {
 					problems = append(problems, switchboard.Problem{Location: "/" + m.Key + "/" + escapePointer(a.Key), Message: "an arg value must be a string (numbers and booleans are printed as JavaScript prints them)"})
 					continue
@@ -99,20 +98,6 @@ func decodeRunRequest(w http.ResponseWriter, r *http.Request) (*runner.CommandRe
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the run request is not valid", Problems: problems}
 	}
 	return req, nil
-}
-
-// argString accepts strings, and numbers and booleans printed as JavaScript
-// would interpolate them.
-func argString(v any) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case json.Number:
-		return jsnum.FormatNumber(x), true
-	case bool:
-		return strconv.FormatBool(x), true
-	}
-	return "", false
 }
 
 func escapePointer(s string) string {

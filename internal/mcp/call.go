@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -92,7 +91,7 @@ func commandRequest(raw json.RawMessage) (*runner.CommandRequest, error) {
 			})
 		case "args":
 			jsonv.Range(m.Value, func(k string, val any) bool {
-				s, ok := argString(val)
+				s, ok := runner.ArgString(val)
 				if !ok {
 					problems = append(problems, switchboard.Problem{Location: "/args/" + k, Message: "an arg value must be a string"})
 					return true
@@ -112,18 +111,6 @@ func commandRequest(raw json.RawMessage) (*runner.CommandRequest, error) {
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the tool's arguments are not valid", Problems: problems}
 	}
 	return req, nil
-}
-
-func argString(v any) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case json.Number:
-		return x.String(), true
-	case bool:
-		return strconv.FormatBool(x), true
-	}
-	return "", false
 }
 
 func invalid(loc, msg string) error {

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -39,6 +40,18 @@ type CommandRequest struct {
 	// Via names the protocol the run came through for its audit entry
 	// ("mcp"); empty for the REST API.
 	Via string
+}
+
+// ArgString reads an arg's value from a run request: a string, or a number
+// or boolean printed as JavaScript would interpolate it (its String). Both
+// ways to run a command (the REST route and an MCP tool call) read args
+// with it.
+func ArgString(v any) (string, bool) {
+	switch v.(type) {
+	case string, json.Number, bool:
+		return primitiveString(v), true
+	}
+	return "", false
 }
 
 // Cache values of a run response.

@@ -43,3 +43,20 @@ func TestRedactor(t *testing.T) {
 		t.Error("an empty redactor changed a value")
 	}
 }
+
+// An arg given as a number prints as JavaScript prints it, whichever way
+// the run came (REST or MCP).
+func TestArgString(t *testing.T) {
+	for _, tt := range []struct {
+		in   any
+		want string
+		ok   bool
+	}{
+		{"x", "x", true}, {json.Number("1.0"), "1", true}, {json.Number("1e21"), "1e+21", true},
+		{true, "true", true}, {nil, "", false}, {[]any{"a"}, "", false},
+	} {
+		if got, ok := ArgString(tt.in); got != tt.want || ok != tt.ok {
+			t.Errorf("ArgString(%#v) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
