@@ -22,7 +22,7 @@ const (
 
 // prune drops old change-feed entries and expired authorization states
 // until ctx ends.
-func prune(ctx context.Context, m switchboard.Maintenance, log *slog.Logger) {
+func prune(ctx context.Context, m switchboard.Maintenance, log *slog.Logger, now func() time.Time) {
 	t := time.NewTicker(pruneEvery)
 	defer t.Stop()
 	for {
@@ -30,7 +30,7 @@ func prune(ctx context.Context, m switchboard.Maintenance, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			pruneOnce(ctx, m, log, time.Now())
+			pruneOnce(ctx, m, log, now())
 		}
 	}
 }

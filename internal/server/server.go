@@ -233,7 +233,7 @@ func (in *Instance) Run(ctx context.Context) error {
 	})
 	g.Go(func() error { in.Registry.Follow(loops); return nil })
 	g.Go(func() error { in.Store.Listen(loops, in.Registry.Notify); return nil })
-	g.Go(func() error { prune(loops, in.Store, in.Log); return nil })
+	g.Go(func() error { prune(loops, in.Store, in.Log, in.now()); return nil })
 	if in.cfg.AuditRetention > 0 {
 		r, first, every := in.auditRetention()
 		g.Go(func() error { r.run(loops, first, every); return nil })
@@ -251,11 +251,16 @@ func (in *Instance) Run(ctx context.Context) error {
 }
 
 // auditRetention returns the instance's audit retention and its timing.
-func (in *Instance) auditRetention() (r auditRetention, first, every time.Duration) {
-	now := in.cfg.Now
-	if now == nil {
-		now = time.Now
+// now is the instance's clock: Config.Now, or time.Now.
+func (in *Instance) now() func() time.Time {
+	if in.cfg.Now != nil {
+		return in.cfg.Now
 	}
+	return time.Now
+}
+
+func (in *Instance) auditRetention() (r auditRetention, first, every time.Duration) {
+	now := in.now()
 	every = in.cfg.AuditPruneEvery
 	if every <= 0 {
 		every = auditPruneEvery
