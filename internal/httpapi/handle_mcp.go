@@ -20,7 +20,9 @@ func (s *Server) handleMCP(pattern string, doc op) {
 	h := s.mcp
 	s.mux.Handle(pattern, s.auth(doc.roles, true, func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxRunBytes)
-		h.ServeHTTP(w, r.WithContext(mcp.WithPrincipal(r.Context(), p)))
+		token := bearer(r)
+		recheck := func() (*switchboard.Principal, error) { return s.authenticate(token) }
+		h.ServeHTTP(w, r.WithContext(mcp.WithCaller(r.Context(), p, recheck)))
 		return nil
 	}))
 }

@@ -54,7 +54,7 @@ type Config struct {
 	// when 0); beyond them a request answers 503 at once.
 	MaxBodies, MaxBodiesPerKey int
 	// MCP serves /mcp (SPEC 14) once auth has put the principal in the
-	// request's context (mcp.WithPrincipal); nil leaves the route out.
+	// request's context (mcp.WithCaller); nil leaves the route out.
 	MCP http.Handler
 }
 

@@ -4,13 +4,14 @@
 // principal, so any instance answers any request and a change to the org's
 // apps or a revoked session shows at once. Runs go through the runner, as
 // the REST run routes do; httpapi authenticates the request first and puts
-// the principal in its context (WithPrincipal).
+// the caller in its context (WithCaller).
 package mcp
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -24,19 +25,20 @@ const Via = "mcp"
 type ctxKey int
 
 const (
-	principalKey ctxKey = iota
+	callerKey ctxKey = iota
 	serverKey
 )
 
-// WithPrincipal returns ctx carrying the authenticated principal of an MCP
-// request.
-func WithPrincipal(ctx context.Context, p *switchboard.Principal) context.Context {
-	return context.WithValue(ctx, principalKey, p)
+type caller struct {
+	p       *switchboard.Principal
+	recheck Recheck
 }
 
-func principal(ctx context.Context) *switchboard.Principal {
-	p, _ := ctx.Value(principalKey).(*switchboard.Principal)
-	return p
+// WithCaller returns ctx carrying the authenticated principal of an MCP
+// request and the way to authenticate its credential again (for a stream
+// that outlives the request's check).
+func WithCaller(ctx context.Context, p *switchboard.Principal, recheck Recheck) context.Context {
+	return context.WithValue(ctx, callerKey, caller{p, recheck})
 }
 
 // Handler serves /mcp.
@@ -45,15 +47,20 @@ type Handler struct {
 	log     *slog.Logger
 	version string
 	h       *sdk.StreamableHTTPHandler
+
+	mu        sync.Mutex
+	listeners map[*listener]struct{} // open subscriptions/listen streams
+	closed    bool
 }
 
-// New returns the handler of /mcp. Its requests must carry a principal
-// (WithPrincipal); one without answers 400.
+// New returns the handler of /mcp. Its requests must carry a caller
+// (WithCaller); one without answers 400. Tell it of the registry's changes
+// (Changed) for open streams to hear of them.
 func New(run *runner.Runner, log *slog.Logger, version string) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{run: run, log: log, version: version}
+	h := &Handler{run: run, log: log, version: version, listeners: map[*listener]struct{}{}}
 	h.h = sdk.NewStreamableHTTPHandler(func(r *http.Request) *sdk.Server {
 		s, _ := r.Context().Value(serverKey).(*sdk.Server)
 		return s
@@ -68,34 +75,68 @@ func New(run *runner.Runner, log *slog.Logger, version string) *Handler {
 }
 
 // ServeHTTP builds the server of the request's principal once (the SDK may
-// ask for it twice) and serves the request with it.
+// ask for it twice) and serves the request with it; a subscriptions/listen
+// stream is followed until it ends.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p := principal(r.Context())
-	if p == nil {
+	c, ok := r.Context().Value(callerKey).(caller)
+	if !ok || c.p == nil {
 		http.Error(w, "no principal", http.StatusBadRequest)
 		return
 	}
 	if r.Method == http.MethodPost {
-		s, err := h.server(r.Context(), p)
+		s, tools, err := h.server(r.Context(), c.p)
 		if err != nil {
-			h.log.Error("mcp: list the tools", "org", p.OrgID, "err", err)
+			h.log.Error("mcp: list the tools", "org", c.p.OrgID, "err", err)
 			http.Error(w, "the tools could not be listed", http.StatusServiceUnavailable)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), serverKey, s))
+		ctx := r.Context()
+		// The protocol's stateless revision names the method in a header
+		// that the SDK checks against the body.
+		if r.Header.Get("Mcp-Method") == "subscriptions/listen" && c.recheck != nil {
+			var stop func()
+			ctx, stop = h.listen(ctx, c.p, c.recheck, s, tools)
+			defer stop()
+		}
+		r = r.WithContext(context.WithValue(ctx, serverKey, s))
 	}
 	h.h.ServeHTTP(w, r)
 }
 
-// server returns an MCP server with the tools p may call.
-func (h *Handler) server(ctx context.Context, p *switchboard.Principal) (*sdk.Server, error) {
-	s := sdk.NewServer(&sdk.Implementation{Name: "switchboard", Version: h.version}, &sdk.ServerOptions{Logger: h.log})
+// server returns an MCP server with the tools p may call, and those tools.
+func (h *Handler) server(ctx context.Context, p *switchboard.Principal) (*sdk.Server, []boundTool, error) {
+	s := sdk.NewServer(&sdk.Implementation{Name: "switchboard", Version: h.version}, &sdk.ServerOptions{Logger: h.log,
+		// Declared even with no tools yet, so that an agent listens for
+		// the ones an install brings.
+		Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{ListChanged: true}}})
 	tools, err := h.tools(ctx, p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	names := make(map[string]bool, len(tools))
 	for _, t := range tools {
 		s.AddTool(t.tool, t.handler)
+		names[t.tool.Name] = true
 	}
-	return s, nil
+	s.AddReceivingMiddleware(h.unknownTool(names, p))
+	return s, tools, nil
+}
+
+// unknownTool answers a call of a tool that p may not call (or that does not
+// exist) as a refusal, a result with isError and a problem document, as
+// SPEC 14 has every refusal; the SDK alone would answer a protocol error.
+func (h *Handler) unknownTool(names map[string]bool, p *switchboard.Principal) sdk.Middleware {
+	return func(next sdk.MethodHandler) sdk.MethodHandler {
+		return func(ctx context.Context, method string, req sdk.Request) (sdk.Result, error) {
+			if method != "tools/call" {
+				return next(ctx, method, req)
+			}
+			params, ok := req.GetParams().(*sdk.CallToolParamsRaw)
+			if ok && !names[params.Name] {
+				return h.failed(p, switchboard.Errorf(switchboard.CodeNotFound,
+					"there is no tool named %q that this caller may call; tools/list names the ones it may", params.Name)), nil
+			}
+			return next(ctx, method, req)
+		}
+	}
 }

@@ -237,8 +237,10 @@ func TestTools(t *testing.T) {
 	})
 
 	t.Run("unknown tool", func(t *testing.T) {
-		if _, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "ecommstore.nope"}); err == nil {
-			t.Error("a tool that does not exist answers")
+		// A refusal, not a protocol error (SPEC 14).
+		res := call(t, cs, "ecommstore.nope", nil)
+		if doc := asJSON(res.StructuredContent); !res.IsError || !strings.Contains(doc, `"code":"not_found"`) || !strings.Contains(doc, `ecommstore.nope`) {
+			t.Errorf("isError %v, structuredContent %s", res.IsError, doc)
 		}
 	})
 
@@ -288,9 +290,16 @@ func TestToolsSession(t *testing.T) {
 		if err != nil || len(entries) != 1 || !strings.Contains(string(entries[0]), `"via":"mcp"`) || !strings.Contains(string(entries[0]), `"subject":"bot@example.com"`) {
 			t.Errorf("audit: %s %v", entries, err)
 		}
-		// A command outside the session is not a tool at all.
-		if _, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "ecommstore.store.listOrders"}); err == nil || !strings.Contains(err.Error(), "unknown tool") {
-			t.Errorf("a command outside the session: %v", err)
+		// A command outside the session is not a tool of it: calling it
+		// is refused, and nothing reaches the upstream.
+		res = call(t, cs, "ecommstore.store.listOrders", nil)
+		if doc := asJSON(res.StructuredContent); !res.IsError || !strings.Contains(doc, `"code":"not_found"`) {
+			t.Errorf("a command outside the session: isError %v, structuredContent %s", res.IsError, doc)
+		}
+		// Pinned args cannot be overridden through the tool either.
+		res = call(t, cs, "ecommstore.store.refundOrder", map[string]any{"args": map[string]any{"store": "other"}, "body": map[string]any{"foo": "bar"}})
+		if doc := asJSON(res.StructuredContent); !res.IsError || !strings.Contains(doc, `"code":"invalid_input"`) || strings.Contains(doc, "store=other") {
+			t.Errorf("overriding a pinned arg: isError %v, structuredContent %s", res.IsError, doc)
 		}
 	})
 

@@ -27,7 +27,8 @@ func eventually(t *testing.T, what string, fn func() error) {
 }
 
 // Two instances on one PostgreSQL list the same tools for a key and for a
-// session, and both see an uninstall.
+// session, and both see an uninstall: instance two's listening agent is
+// told of it.
 func TestToolsTwoInstances(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.Schema(t)
@@ -75,9 +76,13 @@ func TestToolsTwoInstances(t *testing.T) {
 			return nil
 		})
 	}
+	// An agent listening on instance two hears of an uninstall made on
+	// instance one.
+	_, changed := listening(t, two.URL, one.agent)
 	if err := one.admin.Uninstall(ctx, "ecommstore"); err != nil {
 		t.Fatal(err)
 	}
+	waitChanged(t, changed, "an uninstall on the other instance")
 	eventually(t, "no tools on instance two after the uninstall", func() error {
 		got, err := list(two, one.agent)
 		if err != nil || got != "" {

@@ -164,8 +164,13 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 		return nil, err
 	}
 
+	// The MCP endpoint's open streams hear of changes after the session
+	// index has applied them, so that a revoked session is seen as such.
+	agents := mcp.New(in.Runner, log, cfg.Version)
+	in.Registry.OnChange(agents.Changed)
+
 	hcfg := httpapi.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions, Log: log, Metrics: in.Metrics, Version: cfg.Version,
-		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey, MCP: mcp.New(in.Runner, log, cfg.Version)}
+		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey, MCP: agents}
 	if in.logOut != nil && cfg.LogFormat != "text" && log.Enabled(ctx, slog.LevelInfo) {
 		hcfg.AccessLog = in.logOut // request lines in slog's JSON format, formatted without slog
 	}
@@ -182,6 +187,9 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Shutdown waits for requests to end; an agent's listen stream ends
+	// only when told.
+	in.http.RegisterOnShutdown(agents.CloseStreams)
 	return in, nil
 }
 
