@@ -365,7 +365,10 @@ func TestUpstreamFaults(t *testing.T) {
 	mux.HandleFunc("/500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) })
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	env := apitest.New(t, apitest.Options{Outbound: outbound.Config{AllowPrivateNetworks: true, Timeout: 300 * time.Millisecond}})
+	// The timeout leaves room to read an answer up to the size limit on a
+	// loaded machine under -race (a 300 ms one was too short), and keeps
+	// the hanging case well inside the 5 s bound below.
+	env := apitest.New(t, apitest.Options{Outbound: outbound.Config{AllowPrivateNetworks: true, Timeout: 2 * time.Second}})
 	admin := env.Org(t, "acme")
 	var cmds []string
 	for _, p := range []string{"hang", "cut", "huge", "loop", "ok", "500"} {
