@@ -14,8 +14,8 @@ import (
 // to its tools on a subscriptions/listen stream: a POST whose answer stays
 // open. The stream's server (built for its principal like any other) is
 // registered here while it is open; a change to the principal's org
-// (Changed, told by the registry of every change any instance makes) wakes
-// it, and it recomputes the tools: the SDK sends
+// (Changed and Applied, told by the registry of every change any instance
+// makes) wakes it, and it recomputes the tools: the SDK sends
 // notifications/tools/list_changed when AddTool or RemoveTools change its
 // list. A stream whose key or session is revoked or expires is told its
 // list changed and then ends.
@@ -39,9 +39,10 @@ type listener struct {
 	end     context.CancelFunc
 }
 
-// Changed is told of every change the registry applies; the ones that may
-// change a principal's tools wake the streams of their org. It must not
-// block: the registry calls it in order with its other listeners.
+// Changed is told of every change the registry applies (before it applies
+// it); the kinds that may change a principal's tools mark their org, for
+// Applied to act on. It must not block: the registry calls it in order with
+// its other listeners.
 func (h *Handler) Changed(c switchboard.Change) {
 	switch c.Kind {
 	case switchboard.ChangeApps, switchboard.ChangeInstalls, switchboard.ChangeKeys, switchboard.ChangeSessions:
@@ -49,15 +50,31 @@ func (h *Handler) Changed(c switchboard.Change) {
 		return
 	}
 	h.mu.Lock()
+	h.pending[c.OrgID] = true
+	h.mu.Unlock()
+}
+
+// Applied is told once the registry's state has the changes: the servers
+// built for requests are dropped, and the streams of the changed orgs (all
+// of them when all, or after a change of every org's) list their tools
+// again.
+func (h *Handler) Applied(all bool) {
+	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !all && len(h.pending) == 0 {
+		return
+	}
+	all = all || h.pending[""]
+	h.servers.Store(newServerCache())
 	for l := range h.listeners {
-		if c.OrgID == "" || c.OrgID == l.orgID {
+		if all || h.pending[l.orgID] {
 			select {
 			case l.wake <- struct{}{}:
 			default:
 			}
 		}
 	}
+	clear(h.pending)
 }
 
 // CloseStreams ends every open stream, for a shutdown that must not wait

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -48,19 +49,45 @@ type Handler struct {
 	version string
 	h       *sdk.StreamableHTTPHandler
 
+	// servers holds the server built for each caller until a change that
+	// may alter its tools (Applied) replaces it with an empty one.
+	servers atomic.Pointer[serverCache]
+
 	mu        sync.Mutex
 	listeners map[*listener]struct{} // open subscriptions/listen streams
+	pending   map[string]bool        // orgs changed since the last Applied ("": all)
 	closed    bool
+}
+
+// maxServers bounds the servers kept: a caller past it has its server built
+// for each request.
+const maxServers = 1024
+
+type serverCache struct {
+	m sync.Map // callerID -> *built
+	n atomic.Int64
+}
+
+func newServerCache() *serverCache { return &serverCache{} }
+
+// callerID names a caller's tools: a key, or a session of a key.
+type callerID struct{ org, key, session string }
+
+type built struct {
+	srv   *sdk.Server
+	tools []boundTool
 }
 
 // New returns the handler of /mcp. Its requests must carry a caller
 // (WithCaller); one without answers 400. Tell it of the registry's changes
-// (Changed) for open streams to hear of them.
+// (Changed and Applied) for its servers to follow them and open streams to
+// hear of them.
 func New(run *runner.Runner, log *slog.Logger, version string) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{run: run, log: log, version: version, listeners: map[*listener]struct{}{}}
+	h := &Handler{run: run, log: log, version: version, listeners: map[*listener]struct{}{}, pending: map[string]bool{}}
+	h.servers.Store(newServerCache())
 	h.h = sdk.NewStreamableHTTPHandler(func(r *http.Request) *sdk.Server {
 		s, _ := r.Context().Value(serverKey).(*sdk.Server)
 		return s
@@ -84,23 +111,50 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodPost {
-		s, tools, err := h.server(r.Context(), c.p)
+		ctx := r.Context()
+		// The protocol's stateless revision names the method in a header
+		// that the SDK checks against the body. A stream's server is its
+		// own: it changes with the caller's tools.
+		listen := r.Header.Get("Mcp-Method") == "subscriptions/listen" && c.recheck != nil
+		b, err := h.serverOf(ctx, c.p, !listen)
 		if err != nil {
 			h.log.Error("mcp: list the tools", "org", c.p.OrgID, "err", err)
 			http.Error(w, "the tools could not be listed", http.StatusServiceUnavailable)
 			return
 		}
-		ctx := r.Context()
-		// The protocol's stateless revision names the method in a header
-		// that the SDK checks against the body.
-		if r.Header.Get("Mcp-Method") == "subscriptions/listen" && c.recheck != nil {
+		if listen {
 			var stop func()
-			ctx, stop = h.listen(ctx, c.p, c.recheck, s, tools)
+			ctx, stop = h.listen(ctx, c.p, c.recheck, b.srv, b.tools)
 			defer stop()
 		}
-		r = r.WithContext(context.WithValue(ctx, serverKey, s))
+		r = r.WithContext(context.WithValue(ctx, serverKey, b.srv))
 	}
 	h.h.ServeHTTP(w, r)
+}
+
+// serverOf returns the server of p's tools: the one kept for p when shared,
+// else (or when none is kept) one built now, kept when shared unless a
+// change was applied while it was built.
+func (h *Handler) serverOf(ctx context.Context, p *switchboard.Principal, shared bool) (*built, error) {
+	id := callerID{org: p.OrgID, key: p.KeyID}
+	if p.Session != nil {
+		id.session = p.Session.ID
+	}
+	cache := h.servers.Load()
+	if shared {
+		if b, ok := cache.m.Load(id); ok {
+			return b.(*built), nil
+		}
+	}
+	s, tools, err := h.server(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	b := &built{srv: s, tools: tools}
+	if shared && h.servers.Load() == cache && cache.n.Add(1) <= maxServers {
+		cache.m.Store(id, b)
+	}
+	return b, nil
 }
 
 // server returns an MCP server with the tools p may call, and those tools.

@@ -76,6 +76,7 @@ type Registry struct {
 	epoch      atomic.Uint64 // counts invalidations, so that a load racing one is not kept
 
 	listeners []func(switchboard.Change) // told of every change; set before Start
+	applied   []func(all bool)            // told once changes are applied; set before Start
 
 	syncMu   sync.Mutex // one reader of the change feed at a time
 	lastSeq  atomic.Int64
@@ -140,6 +141,21 @@ func (r *Registry) OnChange(fn func(switchboard.Change)) {
 	r.listeners = append(r.listeners, fn)
 }
 
+// OnApplied registers fn to be called after the changes told to the OnChange
+// listeners have been applied to the registry's state, so that what fn reads
+// from the registry has them; all is true when the state was dropped whole
+// (after a gap in the change feed) and no change was told. Call it before
+// Start, or before Follow runs and anything writes.
+func (r *Registry) OnApplied(fn func(all bool)) {
+	r.applied = append(r.applied, fn)
+}
+
+func (r *Registry) tellApplied(all bool) {
+	for _, fn := range r.applied {
+		fn(all)
+	}
+}
+
 // Notify asks the registry to read the change feed now, for example when
 // PostgreSQL announces a change.
 func (r *Registry) Notify() {
@@ -189,6 +205,7 @@ func (r *Registry) Sync(ctx context.Context) error {
 		r.orgs.Range(func(id, _ any) bool { r.dropOrg(id.(string)); return true })
 		r.lastSeq.Store(seq)
 		r.lastPoll.Store(r.now().UnixNano())
+		r.tellApplied(true)
 		return nil
 	}
 	for {
@@ -219,6 +236,7 @@ func (r *Registry) Sync(ctx context.Context) error {
 		}
 		if len(changes) > 0 {
 			r.lastSeq.Store(changes[len(changes)-1].Seq)
+			r.tellApplied(false)
 		}
 		if len(changes) < 500 {
 			return nil

@@ -168,6 +168,7 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	// index has applied them, so that a revoked session is seen as such.
 	agents := mcp.New(in.Runner, log, cfg.Version)
 	in.Registry.OnChange(agents.Changed)
+	in.Registry.OnApplied(agents.Applied)
 
 	hcfg := httpapi.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions, Log: log, Metrics: in.Metrics, Version: cfg.Version,
 		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey, MCP: agents}
