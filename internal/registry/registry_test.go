@@ -2,6 +2,7 @@ package registry_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -577,5 +578,55 @@ func TestResolutionCache(t *testing.T) {
 				t.Errorf("the new state remembers %+v", got)
 			}
 		})
+	}
+}
+
+// OnChange listeners are told of a change before the registry applies it,
+// OnApplied ones after: a revoked key still authenticates in the first and
+// no longer in the second.
+func TestOnApplied(t *testing.T) {
+	t.Parallel()
+	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	box, err := secretbox.New(bytes.Repeat([]byte{7}, secretbox.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := registry.New(registry.Config{Store: store, Box: box, OperatorKey: operatorKey, Now: func() time.Time { return testNow }})
+	var key string
+	var seen []string
+	r.OnChange(func(c switchboard.Change) {
+		if c.Kind == switchboard.ChangeKeys && key != "" {
+			_, err := r.Authenticate(key)
+			seen = append(seen, fmt.Sprintf("change: refused %v", err != nil))
+		}
+	})
+	r.OnApplied(func(all bool) {
+		if key != "" {
+			_, err := r.Authenticate(key)
+			seen = append(seen, fmt.Sprintf("applied(all %v): refused %v", all, err != nil))
+		}
+	})
+	if err := r.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := mustOrg(t, r, "acme")
+	k, secret, err := r.CreateKey(t.Context(), admin, "agent", switchboard.RoleAgent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Authenticate(secret); err != nil {
+		t.Fatal(err)
+	}
+	key = secret
+	if err := r.DeleteKey(t.Context(), admin, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"change: refused false", "applied(all false): refused true"}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("what the listeners saw (-want +got):\n%s", diff)
 	}
 }
