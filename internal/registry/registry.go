@@ -76,7 +76,7 @@ type Registry struct {
 	epoch      atomic.Uint64 // counts invalidations, so that a load racing one is not kept
 
 	listeners []func(switchboard.Change) // told of every change; set before Start
-	applied   []func(all bool)            // told once changes are applied; set before Start
+	applied   []func(all bool)           // told once changes are applied; set before Start
 
 	syncMu   sync.Mutex // one reader of the change feed at a time
 	lastSeq  atomic.Int64
