@@ -150,7 +150,7 @@ type tester struct {
 	live *outbound.Client
 	// operator is the instance's operator key, which creates the orgs.
 	operator string
-	liveErr  error // the live upstream's failure in the case being recorded
+	liveErr  error  // the live upstream's failure in the case being recorded
 	app      string // the bare app id, once registered
 }
 
