@@ -266,7 +266,7 @@ func (t *tester) runCase(ctx context.Context, i int, c *Case) (bool, error) {
 	mismatches = append(mismatches, checkRequest(c, got, secrets)...)
 	switch {
 	case status >= 300 && c.Expect.Problem == nil:
-		mismatches = append(mismatches, Mismatch{Part: "answer", Want: "an answer", Got: fmt.Sprintf("a %d refusal: %s", status, show(doc))})
+		mismatches = append(mismatches, Mismatch{Part: "answer", Want: "an answer", Got: fmt.Sprintf("a %d refusal (%s)", status, show(jsonvGet(doc, "code")))})
 	case status >= 300:
 		mismatches = append(mismatches, matchProblem(c.Expect.Problem, doc)...)
 	case c.Expect.Problem != nil:
@@ -400,6 +400,11 @@ func (t *tester) secrets(ctx context.Context, key string, sets ...*jsonv.Object)
 	// in part.
 	sort.SliceStable(out, func(i, j int) bool { return len(out[i].value) > len(out[j].value) })
 	return out, nil
+}
+
+func jsonvGet(v any, key string) any {
+	x, _ := jsonv.Get(v, key)
+	return x
 }
 
 func valueString(v any) string {

@@ -101,26 +101,25 @@ func scrubResponse(resp *outbound.Response, req *captured, secrets []secret) *Re
 // the whole value, and an Authorization's credentials after its scheme)
 // with [scrubbed].
 func replacer(req *captured, secrets []secret) func(string) string {
-	var pairs []string
+	var first, then []string
 	for _, s := range secrets {
-		pairs = append(pairs, s.value, "[secret:"+s.name+"]")
+		first = append(first, s.value, "[secret:"+s.name+"]")
 	}
 	for _, name := range []string{"Authorization", "Proxy-Authorization", "Cookie"} {
 		for _, v := range req.Header.Values(name) {
 			if v == "" {
 				continue
 			}
-			pairs = append(pairs, v, scrubbed)
+			then = append(then, v, scrubbed)
 			if _, cred, ok := strings.Cut(v, " "); ok && name != "Cookie" && len(cred) > 0 {
-				pairs = append(pairs, cred, scrubbed)
+				then = append(then, cred, scrubbed)
 			}
 		}
 	}
-	if len(pairs) == 0 {
-		return func(s string) string { return s }
-	}
-	r := strings.NewReplacer(pairs...)
-	return r.Replace
+	// Secrets first, so that an echoed "Bearer <secret>" keeps its name;
+	// a credential that is no setting's value goes whole.
+	r1, r2 := strings.NewReplacer(first...), strings.NewReplacer(then...)
+	return func(s string) string { return r2.Replace(r1.Replace(s)) }
 }
 
 // unscrub puts the case's secret values back into a recorded response.

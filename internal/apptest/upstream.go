@@ -30,9 +30,10 @@ type upstream struct {
 	srv *http.Server
 	ca  *authority
 
-	mu     sync.Mutex
-	answer answerFunc
-	got    []*captured
+	mu       sync.Mutex
+	answer   answerFunc
+	got      []*captured
+	inflight sync.WaitGroup // the requests of the case being run
 }
 
 // answerFunc answers one request of the case being run.
@@ -85,12 +86,15 @@ func (u *upstream) begin(answer answerFunc) {
 	u.mu.Unlock()
 }
 
-// end returns what the upstream received since begin.
+// end waits for the requests in flight to be answered and returns what the
+// upstream received since begin. Whatever their answerer did happens
+// before end returns.
 func (u *upstream) end() []*captured {
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	got := u.got
 	u.answer, u.got = nil, nil
+	u.mu.Unlock()
+	u.inflight.Wait()
 	return got
 }
 
@@ -111,12 +115,14 @@ func (u *upstream) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	answer := u.answer
 	if answer != nil {
 		u.got = append(u.got, req)
+		u.inflight.Add(1)
 	}
 	u.mu.Unlock()
 	if answer == nil {
 		http.Error(w, "apps test: a request outside of any case", http.StatusBadGateway)
 		return
 	}
+	defer u.inflight.Done()
 	resp, err := answer(r.Context(), req)
 	if err != nil {
 		// Not a response: the client sees the connection cut, as it would
