@@ -104,7 +104,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		} else {
 			res.Failed++
 		}
-		if o.Record && c.Response != nil {
+		if t.recorded {
 			res.Recorded++
 		}
 	}
@@ -151,6 +151,7 @@ type tester struct {
 	// operator is the instance's operator key, which creates the orgs.
 	operator string
 	liveErr  error  // the live upstream's failure in the case being recorded
+	recorded bool   // whether the case being recorded kept a response
 	app      string // the bare app id, once registered
 }
 
@@ -255,7 +256,7 @@ func (t *tester) runCase(ctx context.Context, i int, c *Case) (bool, error) {
 	if t.o.Record {
 		answer = t.record(c, secrets)
 	}
-	t.liveErr = nil
+	t.liveErr, t.recorded = nil, false
 	t.up.begin(answer)
 	status, doc, err := t.run(ctx, admin, c)
 	got := t.up.end()
@@ -344,7 +345,7 @@ func (t *tester) run(ctx context.Context, key string, c *Case) (int, any, error)
 // mismatch and what happened when it failed.
 func (t *tester) report(c *Case, ms []Mismatch, got []*captured, secrets []secret, status int, doc any) {
 	verb := "ok  "
-	if t.o.Record {
+	if t.recorded {
 		verb = "rec "
 	}
 	if len(ms) == 0 {
@@ -419,7 +420,9 @@ func valueString(v any) string {
 	return ""
 }
 
-// overlay returns base with top's values laid over it.
+// overlay returns base with top's values laid over it, except where base
+// says null: a case that unsets a setting tests what happens without it,
+// live or not.
 func overlay(base, top *jsonv.Object) *jsonv.Object {
 	out := jsonv.Clone(base).(*jsonv.Object)
 	for _, cat := range top.Members {
@@ -429,7 +432,12 @@ func overlay(base, top *jsonv.Object) *jsonv.Object {
 			io = jsonv.NewObject(0)
 			out.Set(cat.Key, io)
 		}
-		jsonv.Range(cat.Value, func(k string, v any) bool { io.Set(k, v); return true })
+		jsonv.Range(cat.Value, func(k string, v any) bool {
+			if was, set := io.Get(k); !set || was != nil {
+				io.Set(k, v)
+			}
+			return true
+		})
 	}
 	return out
 }

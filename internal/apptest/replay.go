@@ -49,6 +49,7 @@ func (t *tester) record(c *Case, secrets []secret) answerFunc {
 			return nil, err
 		}
 		t.o.File.SetResponse(c, scrubResponse(resp, req, secrets))
+		t.recorded = true
 		return &Response{Status: resp.Status, Header: resp.Header, raw: resp.Body}, nil
 	}
 }
