@@ -120,7 +120,7 @@ func serve(ctx context.Context, cfg *Config, e *env, watch string) error {
 		}
 	}
 	if watch != "" {
-		w, err := startWatch(ctx, cfg, in, watch, e.stdout)
+		w, err := startWatch(ctx, cfg, in, watch, e.stderr)
 		if err != nil {
 			return err
 		}
