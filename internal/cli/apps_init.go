@@ -34,7 +34,7 @@ func appsInitCommand(e *env) *cobra.Command {
 
 The definition has a command with a secret setting, a cache and an output schema, and a
 workflow action with input and output templates and schemas; it calls --upstream, by default
-the address of 'switchboard mock'. The fixtures file holds the mock's routes and test cases:
+the address of 'switchboard mock' (SWITCHBOARD_MOCK_ADDR, or 127.0.0.1:8089). The fixtures file holds the mock's routes and test cases:
 'switchboard apps test NAME/NAME.json' runs them offline, 'switchboard mock
 NAME/NAME.fixtures.json' serves the routes, and 'switchboard serve --dev --watch NAME'
 registers the definition again on every save. Nothing is overwritten.`,
@@ -49,6 +49,9 @@ registers the definition again on every save. Nothing is overwritten.`,
 			}
 			if title == "" {
 				title = strings.ToUpper(name[:1]) + strings.ReplaceAll(strings.ReplaceAll(name[1:], "_", " "), "-", " ")
+			}
+			if addr := e.getenv("SWITCHBOARD_MOCK_ADDR"); addr != "" && !cmd.Flags().Changed("upstream") {
+				upstream = "http://" + addr // where the mock will listen
 			}
 			upstream = strings.TrimRight(upstream, "/")
 			if u, err := url.Parse(upstream); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
