@@ -146,3 +146,54 @@ func mustJSON(t *testing.T, s string) any {
 	}
 	return v
 }
+
+// Whatever host a URL renders to, the request reaches the local stand-in
+// and nothing else: here a host built from an arg, over https, for a name
+// that does not resolve anywhere.
+func TestNoRequestLeavesTheMachine(t *testing.T) {
+	t.Parallel()
+	def := []byte(`{"app": "shop", "version": "1.0.0", "title": "Shop",
+  "commands": [{"name": "order", "httpMethod": "get", "permittedArgs": ["store"],
+    "url": "https://{{{store}}}.shops.invalid/orders"}]}`)
+	fx := []byte(`{
+  "routes": [{"host": "{store}.shops.invalid", "path": "/orders", "body": {"store": "{{path.store}}"}}],
+  "cases": [
+    {"name": "any store", "command": "order", "args": {"store": "scranton"},
+     "expect": {"request": {"url": "https://scranton.shops.invalid/orders"}, "answer": {"body": {"store": "scranton"}}}},
+    {"name": "no other origin", "command": "order", "args": {"store": "evil.com#"},
+     "expect": {"request": null, "problem": {"code": "invalid_input"}}}
+  ]}`)
+	res, out := mustRun(t, def, mustParse(t, fx), Options{})
+	if res.Passed != 2 {
+		t.Fatalf("result %+v\n%s", res, out)
+	}
+}
+
+// Settings the instance refuses fail their case, not the run.
+func TestRefusedSettingsFailOneCase(t *testing.T) {
+	t.Parallel()
+	def := []byte(`{"app": "flags", "version": "1.0.0", "title": "Flags",
+  "settings": {"default": {"on": {"type": "boolean"}}},
+  "commands": [{"name": "ping", "httpMethod": "get", "url": "https://api.flags.invalid/ping"}]}`)
+	fx := []byte(`{
+  "routes": [{"path": "/ping", "body": "pong"}],
+  "cases": [
+    {"name": "bad", "command": "ping", "settings": {"default": {"on": "maybe"}}},
+    {"name": "good", "command": "ping", "expect": {"answer": {"body": "pong"}}}
+  ]}`)
+	res, out := mustRun(t, def, mustParse(t, fx), Options{})
+	if res.Passed != 1 || res.Failed != 1 || !strings.Contains(out, "FAIL bad (") || !strings.Contains(out, "set the case's settings: 400") {
+		t.Fatalf("result %+v\n%s", res, out)
+	}
+}
+
+// A definition that does not register stops the run with the server's
+// problems.
+func TestDefinitionThatDoesNotRegister(t *testing.T) {
+	t.Parallel()
+	f := mustParse(t, []byte(`{"cases": [{"name": "a", "command": "x"}]}`))
+	_, err := Run(context.Background(), Options{Definition: []byte(`{"app": "x", "version": "1.0.0", "title": "X", "comands": []}`), File: f})
+	if err == nil || !strings.Contains(err.Error(), "register the definition: 400") || !strings.Contains(err.Error(), "/comands") {
+		t.Fatalf("Run = %v", err)
+	}
+}

@@ -12,9 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -262,17 +262,16 @@ func NextDev(v string) string {
 	core, pre, hasPre := strings.Cut(v, "-")
 	if !hasPre {
 		parts := strings.Split(core, ".")
-		if len(parts) == 3 {
-			if n, err := strconv.Atoi(parts[2]); err == nil {
-				parts[2] = strconv.Itoa(n + 1)
-			}
+		if n, ok := new(big.Int).SetString(parts[len(parts)-1], 10); ok {
+			parts[len(parts)-1] = n.Add(n, big.NewInt(1)).String()
 		}
 		return strings.Join(parts, ".") + "-dev.1"
 	}
 	ids := strings.Split(pre, ".")
 	if len(ids) >= 2 && ids[len(ids)-2] == "dev" {
-		if n, err := strconv.Atoi(ids[len(ids)-1]); err == nil {
-			ids[len(ids)-1] = strconv.Itoa(n + 1)
+		last := ids[len(ids)-1]
+		if n, ok := new(big.Int).SetString(last, 10); ok && last == n.String() {
+			ids[len(ids)-1] = n.Add(n, big.NewInt(1)).String()
 			return core + "-" + strings.Join(ids, ".")
 		}
 	}

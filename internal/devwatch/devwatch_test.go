@@ -23,6 +23,8 @@ func TestNextDev(t *testing.T) {
 		{"1.0.0-rc.1", "1.0.0-rc.1.dev.1"},
 		{"1.0.0+build.5", "1.0.1-dev.1"},
 		{"0.1.0-dev.x", "0.1.0-dev.x.dev.1"},
+		{"1.0.99999999999999999999", "1.0.100000000000000000000-dev.1"},
+		{"1.0.0-dev.99999999999999999999", "1.0.0-dev.100000000000000000000"},
 	} {
 		got := NextDev(tt.v)
 		if got != tt.want {
@@ -239,4 +241,19 @@ func TestStartNeedsADirectory(t *testing.T) {
 	if err := w.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "--watch: ") {
 		t.Errorf("Start = %v", err)
 	}
+}
+
+func FuzzNextDev(f *testing.F) {
+	for _, v := range []string{"1.2.3", "0.0.0", "1.0.0-dev.1", "1.0.0-beta", "1.0.0-a.dev.b", "1.0.0+x", "1.0.0-0"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if !appdef.ValidVersion(v) {
+			return
+		}
+		next := NextDev(v)
+		if !appdef.ValidVersion(next) || appdef.CompareVersions(next, v) <= 0 {
+			t.Fatalf("NextDev(%q) = %q, not a version above it", v, next)
+		}
+	})
 }
