@@ -128,8 +128,7 @@ func newInstance(ctx context.Context, up *upstream, opKey string) (*server.Insta
 		CacheBytes:  16 << 20,
 		OperatorKey: opKey,
 		SecretKeys:  [][]byte{secret},
-		Outbound: &outbound.Config{AllowPrivateNetworks: true, DialAddr: up.Addr(), RootCAs: up.ca.pool,
-			MaxRedirects: -1},
+		Outbound:    &outbound.Config{AllowPrivateNetworks: true, DialAddr: up.Addr(), RootCAs: up.ca.pool},
 	})
 	if err != nil {
 		os.RemoveAll(dir)

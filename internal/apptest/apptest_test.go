@@ -197,3 +197,21 @@ func TestDefinitionThatDoesNotRegister(t *testing.T) {
 		t.Fatalf("Run = %v", err)
 	}
 }
+
+// A redirect is followed as the server follows it, back to the stand-in.
+func TestRedirectIsFollowed(t *testing.T) {
+	t.Parallel()
+	def := []byte(`{"app": "moved", "version": "1.0.0", "title": "Moved",
+  "commands": [{"name": "old", "httpMethod": "get", "url": "https://api.moved.invalid/old"}]}`)
+	fx := []byte(`{
+  "routes": [
+    {"path": "/old", "status": 302, "headers": {"Location": "https://api.moved.invalid/new"}},
+    {"path": "/new", "body": {"here": true}}
+  ],
+  "cases": [{"name": "moved", "command": "old",
+    "expect": {"request": {"url": "https://api.moved.invalid/new"}, "answer": {"status": 200, "body": {"here": true}}}}]}`)
+	res, out := mustRun(t, def, mustParse(t, fx), Options{})
+	if res.Passed != 1 {
+		t.Fatalf("result %+v\n%s", res, out)
+	}
+}

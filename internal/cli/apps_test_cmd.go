@@ -49,7 +49,10 @@ included) unless --allow-private-networks.`,
 			if err != nil {
 				return err
 			}
-			app, _, err := appdef.Parse(def, appdef.Options{})
+			app, warnings, err := appdef.Parse(def, appdef.Options{})
+			for _, w := range warnings {
+				fmt.Fprintf(e.stderr, "%s: warning: %s\n", where(defPath, w), w.Message)
+			}
 			var se *switchboard.Error
 			if errors.As(err, &se) && se.Code == switchboard.CodeInvalidDefinition {
 				for _, p := range se.Problems {
