@@ -172,7 +172,8 @@ func isJSON(contentType string) bool {
 }
 
 // checkRequest checks what the upstream received against what the case
-// expects: the last request (a run sends one; an OAuth retry, two).
+// expects: the last request (a run sends one; a redirect or an OAuth
+// retry, more).
 func checkRequest(c *Case, got []*captured, secrets []secret) []Mismatch {
 	if c.Expect.NoRequest {
 		if len(got) > 0 {
