@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -64,7 +65,9 @@ func startUpstream() (*upstream, error) {
 	u.srv = &http.Server{
 		Handler:           http.HandlerFunc(u.serveHTTP),
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          nil,
+		// A client that hangs up mid-handshake is the instance's business,
+		// reported in its run; the stand-in has nothing to add.
+		ErrorLog: log.New(io.Discard, "", 0),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, connKey{}, c)
 		},
