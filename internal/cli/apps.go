@@ -21,6 +21,8 @@ func appsCommand(e *env, cc *clientConfig) *cobra.Command {
 		appsGetCommand(e, cc),
 		appsInstallCommand(e, cc),
 		appsUninstallCommand(e, cc),
+		appsInitCommand(e),
+		appsTestCommand(e),
 	)
 	return cmd
 }

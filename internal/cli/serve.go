@@ -28,6 +28,7 @@ type Config = server.Config
 
 func serveCommand(e *env) *cobra.Command {
 	cfg := &Config{}
+	var watch string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the server",
@@ -53,7 +54,10 @@ directory, creates an org and prints its admin key.`,
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, e)
+			if watch != "" && !cfg.Dev {
+				return errors.New("--watch registers definitions as the dev org's admin: it needs --dev")
+			}
+			return serve(cmd.Context(), cfg, e, watch)
 		},
 	}
 	f := cmd.Flags()
@@ -77,6 +81,7 @@ directory, creates an org and prints its admin key.`,
 	f.DurationVar(&cfg.ReadTimeout, "read-timeout", server.DefaultReadTimeout, "the time limit of reading a whole request, its body included")
 	f.IntVar(&cfg.MaxBodies, "max-bodies", httpapi.DefaultMaxBodies, "the most request bodies read at once; beyond it a request answers 503 at once")
 	f.IntVar(&cfg.MaxBodiesPerKey, "max-bodies-per-key", httpapi.DefaultMaxBodiesPerKey, "the most request bodies read at once for one API key")
+	f.StringVar(&watch, "watch", "", "with --dev: register every definition in this directory, and again when its file changes")
 	f.DurationVar(&cfg.AuditRetention, "audit-retention", server.DefaultAuditRetention, "how long audit entries are kept (older ones are deleted in small batches; 0 keeps them forever)")
 	return cmd
 }
@@ -84,7 +89,7 @@ directory, creates an org and prints its admin key.`,
 // serve runs an instance until ctx ends, then shuts it down gracefully: it
 // stops accepting, lets requests in flight finish, flushes the audit log and
 // closes the store.
-func serve(ctx context.Context, cfg *Config, e *env) error {
+func serve(ctx context.Context, cfg *Config, e *env, watch string) error {
 	// The live heap is small (compiled definitions, pools) and most garbage
 	// is per request: collecting at 3x the live heap instead of 2x halves
 	// the collector's share of a run's CPU for a few MiB. GOGC, when set,
@@ -113,6 +118,14 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 		if err := devBootstrap(ctx, cfg, in.Registry, in.URL, e.stdout); err != nil {
 			in.Log.Error("dev bootstrap", "err", err)
 		}
+	}
+	if watch != "" {
+		w, err := startWatch(ctx, cfg, in, watch, e.stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Switchboard %s listening on %s\n", Version, in.URL)
+		return runWatching(ctx, in, w)
 	}
 	fmt.Fprintf(e.stdout, "Switchboard %s listening on %s\n", Version, in.URL)
 	return in.Run(ctx)

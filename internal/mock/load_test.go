@@ -42,7 +42,7 @@ func TestLoadProblems(t *testing.T) {
 		{"routes not an array", `{"routes": {}}`, []string{"/routes: must be an array of routes"}},
 		{"no route", `{"routes": []}`, []string{"/routes: must list at least one route"}},
 		{"an unknown top-level member", `{"routes": [{"path": "/"}], "route": 1}`,
-			[]string{`/route: "route" is not a member of the fixtures (routes)`}},
+			[]string{`/route: "route" is not a member of the fixtures (routes, settings, cases)`}},
 		{"a route not an object", `{"routes": ["/orders"]}`, []string{"/routes/0: must be an object with a path"}},
 		{"a typo in a route", `{"routes": [{"path": "/", "staus": 404}]}`,
 			[]string{`/routes/0/staus: "staus" is not a member of a route (method, host, path, status, headers, body)`}},

@@ -47,6 +47,12 @@ type Config struct {
 	// guard still checks the address actually dialled. Tests use it to
 	// send a definition's real host name to a local server.
 	Remap map[string]string
+	// DialAddr, when set, is the one "host:port" that every connection
+	// goes to, whatever the request names (after Remap; the guard still
+	// checks it). `switchboard apps test` sends every request of a
+	// definition to its local replaying upstream this way, so that nothing
+	// leaves the machine whatever a URL renders to.
+	DialAddr string
 	// RootCAs, when set, replaces the system's trusted CAs for TLS.
 	RootCAs *x509.CertPool
 }
@@ -115,7 +121,7 @@ func newClient(cfg Config, policy guardPolicy) *Client {
 		// No proxy, not even from the environment: through a proxy the guard
 		// would check the proxy's address instead of the upstream's.
 		Proxy:       nil,
-		DialContext: guardedDial(dialer, cfg.Remap),
+		DialContext: guardedDial(dialer, cfg.Remap, cfg.DialAddr),
 		// A custom DialContext turns HTTP/2 off unless forced back on.
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           max(1024, perHost),
@@ -136,10 +142,13 @@ func newClient(cfg Config, policy guardPolicy) *Client {
 
 // guardedDial wraps dialer.DialContext to name the host in a RefusedError:
 // the Control hook only sees the resolved address.
-func guardedDial(dialer *net.Dialer, remap map[string]string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+func guardedDial(dialer *net.Dialer, remap map[string]string, only string) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if to, ok := remap[addr]; ok {
 			addr = to
+		}
+		if only != "" {
+			addr = only
 		}
 		conn, err := dialer.DialContext(ctx, network, addr)
 		var refused *RefusedError
