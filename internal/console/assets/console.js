@@ -1,0 +1,72 @@
+// Switchboard console: small enhancements only. Every page works without
+// this script; it localizes times, copies snippets, follows the links that
+// continue a flow, and keeps the playground's form in step with its choice.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  // Times in the viewer's locale and time zone.
+  for (const t of document.querySelectorAll("time[datetime]")) {
+    const d = new Date(t.getAttribute("datetime"));
+    if (!isNaN(d)) {
+      t.title = t.textContent;
+      t.textContent = d.toLocaleString();
+    }
+  }
+
+  // Copy buttons: data-copy names the element whose text to copy.
+  for (const b of document.querySelectorAll("button[data-copy]")) {
+    b.addEventListener("click", async () => {
+      const el = document.getElementById(b.dataset.copy);
+      if (!el || !navigator.clipboard) return;
+      try {
+        await navigator.clipboard.writeText(el.textContent);
+        b.textContent = "Copied";
+        setTimeout(() => { b.textContent = "Copy"; }, 1500);
+      } catch (_) {
+        b.textContent = "Select and copy";
+      }
+    });
+  }
+
+  // Links that continue a flow (to the OAuth provider, back from it) are
+  // followed at once; without the script they are a button to click.
+  const follow = document.querySelector("a[data-follow]");
+  if (follow) location.assign(follow.href);
+
+  // The playground: choosing another command or action loads its form.
+  const pick = document.getElementById("name");
+  const kind = document.getElementById("kind");
+  if (pick && kind && pick.tagName === "SELECT") {
+    pick.addEventListener("change", () => {
+      const opt = pick.selectedOptions[0];
+      const q = new URLSearchParams({ kind: opt.dataset.kind, name: opt.value });
+      location.assign("/console/playground?" + q.toString());
+    });
+  }
+
+  // Registering: a chosen file fills the text area, so that its problems
+  // can be fixed in place.
+  const file = document.getElementById("file");
+  const text = document.getElementById("definition");
+  if (file && text) {
+    file.addEventListener("change", async () => {
+      if (file.files.length) {
+        text.value = await file.files[0].text();
+        file.value = "";
+      }
+    });
+  }
+  // A problem's marker puts the cursor at its line and column.
+  for (const m of document.querySelectorAll(".marker[data-line]")) {
+    m.addEventListener("click", () => {
+      if (!text) return;
+      const line = +m.dataset.line, col = +m.dataset.column || 1;
+      const lines = text.value.split("\n");
+      let pos = 0;
+      for (let i = 0; i < line - 1 && i < lines.length; i++) pos += lines[i].length + 1;
+      pos += col - 1;
+      text.focus();
+      text.setSelectionRange(pos, pos + 1);
+    });
+  }
+});

@@ -1,0 +1,54 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/switchboardhq/switchboard"
+)
+
+type orgsData struct {
+	Created  *switchboard.Org
+	AdminKey string // shown once
+	Public   []switchboard.AppSummary
+}
+
+func (c *Console) orgsView(r *http.Request, s *signedIn) (view, *orgsData, error) {
+	apps, err := c.cfg.Registry.Apps(r.Context(), s.p)
+	if err != nil {
+		return view{}, nil, err
+	}
+	d := &orgsData{Public: apps}
+	return view{Title: "Orgs", Data: d}, d, nil
+}
+
+func (c *Console) orgsPage(w http.ResponseWriter, r *http.Request, s *signedIn) error {
+	v, _, err := c.orgsView(r, s)
+	if err != nil {
+		return err
+	}
+	c.render(w, r, http.StatusOK, "orgs", s, v)
+	return nil
+}
+
+// orgCreatePost creates an org (registry.CreateOrg, as POST /v1/orgs) and
+// shows its admin key once.
+func (c *Console) orgCreatePost(w http.ResponseWriter, r *http.Request, s *signedIn) error {
+	v, d, err := c.orgsView(r, s)
+	if err != nil {
+		return err
+	}
+	org, key, err := c.cfg.Registry.CreateOrg(r.Context(), strings.TrimSpace(r.PostFormValue("id")), strings.TrimSpace(r.PostFormValue("name")))
+	if err != nil {
+		ev := c.problemOf(w, err)
+		if ev.Status >= 500 {
+			return err
+		}
+		v.Error = ev
+		c.render(w, r, ev.Status, "orgs", s, v)
+		return nil
+	}
+	d.Created, d.AdminKey = &org, key
+	c.render(w, r, http.StatusCreated, "orgs", s, v)
+	return nil
+}
