@@ -30,13 +30,13 @@ type answer struct {
 }
 
 type playgroundData struct {
-	Runnables            []runnable
-	Kind, Name           string
-	Args, Headers, Body  string
-	Selected             *runnable
-	Answer               *answer
-	Curl, CLI, SDK       string
-	Ran                  bool
+	Runnables           []runnable
+	Kind, Name          string
+	Args, Headers, Body string
+	Selected            *runnable
+	Answer              *answer
+	Curl, CLI, SDK      string
+	Ran                 bool
 }
 
 func (c *Console) runnables(r *http.Request, s *signedIn) ([]runnable, error) {
