@@ -202,9 +202,13 @@ func (c *Console) settingRows(r *http.Request, s *signedIn, d *appData) error {
 			if row.Type == "" {
 				row.Type = "string"
 			}
+			if set, ok := secretStatus(n.Value); ok {
+				row.Secret, row.Set, row.Type = true, set, "secret"
+				row.Missing = missing[row.Key]
+				d.Settings = append(d.Settings, row)
+				continue
+			}
 			switch v := n.Value.(type) {
-			case registry.SecretStatus:
-				row.Secret, row.Set, row.Type = true, v.Set, "secret"
 			case string:
 				row.Value, row.Set = v, true
 			case nil:
@@ -293,7 +297,7 @@ func (c *Console) settingsPost(w http.ResponseWriter, r *http.Request, s *signed
 			if ev.Status >= 500 {
 				return err
 			}
-			c.render(w, r, ev.Status, "app", s, view{Title: d.Title, Error: ev, Data: d})
+			c.render(w, r, formStatus, "app", s, view{Title: d.Title, Error: ev, Data: d})
 			return nil
 		}
 	}
@@ -356,4 +360,20 @@ func indent(data []byte) (string, error) {
 		return "", err
 	}
 	return buf.String(), nil
+}
+
+// secretStatus reads the {"secret": true, "set": bool} that stands in for a
+// secret's value in registry.Settings (a secret is write-only).
+func secretStatus(v any) (set, ok bool) {
+	o, isObj := v.(*jsonv.Object)
+	if !isObj || o.Len() != 2 {
+		return false, false
+	}
+	secret, _ := o.Get("secret")
+	s, isBool := jsonv.Get(o, "set")
+	if secret != true || !isBool {
+		return false, false
+	}
+	set, ok = s.(bool)
+	return set, ok
 }

@@ -45,7 +45,7 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *signedIn)
 	}
 	if len(problems) > 0 {
 		ev := c.problemOf(w, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the filters are not valid", Problems: problems})
-		c.render(w, r, ev.Status, "audit", s, view{Title: "Audit log", Error: ev, Data: d})
+		c.render(w, r, formStatus, "audit", s, view{Title: "Audit log", Error: ev, Data: d})
 		return nil
 	}
 	if d.Command != "" {

@@ -49,7 +49,7 @@ func (c *Console) keyCreatePost(w http.ResponseWriter, r *http.Request, s *signe
 			return lerr
 		}
 		v.Error = ev
-		c.render(w, r, ev.Status, "keys", s, v)
+		c.render(w, r, formStatus, "keys", s, v)
 		return nil
 	}
 	v, err := c.keysView(r, s, &createdKey{Key: k, Secret: secret})

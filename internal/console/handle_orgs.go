@@ -45,7 +45,7 @@ func (c *Console) orgCreatePost(w http.ResponseWriter, r *http.Request, s *signe
 			return err
 		}
 		v.Error = ev
-		c.render(w, r, ev.Status, "orgs", s, v)
+		c.render(w, r, formStatus, "orgs", s, v)
 		return nil
 	}
 	d.Created, d.AdminKey = &org, key

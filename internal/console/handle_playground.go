@@ -134,7 +134,7 @@ func (c *Console) playgroundPost(w http.ResponseWriter, r *http.Request, s *sign
 	if len(problems) > 0 {
 		ev := c.problemOf(w, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the run was not sent: fix each problem listed", Problems: problems})
 		d.Answer = &answer{Problem: ev}
-		status = ev.Status
+		status = formStatus
 	} else if d.Kind == "action" {
 		d.Answer, err = c.runAction(r, s, d.Name, body)
 	} else {

@@ -58,7 +58,7 @@ func (c *Console) registerPost(w http.ResponseWriter, r *http.Request, s *signed
 	d := registerData{Text: text, Public: s.p.Role == switchboard.RoleOperator}
 	if strings.TrimSpace(text) == "" {
 		err := &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "paste a definition or choose a file to upload"}
-		c.render(w, r, http.StatusBadRequest, "register", s, view{Title: "Register a definition", Error: c.problemOf(w, err), Data: d})
+		c.render(w, r, formStatus, "register", s, view{Title: "Register a definition", Error: c.problemOf(w, err), Data: d})
 		return nil
 	}
 	res, err := c.cfg.Registry.Register(r.Context(), s.p, []byte(text), d.Public)
@@ -68,7 +68,7 @@ func (c *Console) registerPost(w http.ResponseWriter, r *http.Request, s *signed
 			return err
 		}
 		d.Lines, d.Unlocated = locate(text, ev.Problems)
-		c.render(w, r, ev.Status, "register", s, view{Title: "Register a definition", Error: ev, Data: d})
+		c.render(w, r, formStatus, "register", s, view{Title: "Register a definition", Error: ev, Data: d})
 		return nil
 	}
 	d.App, d.Created, d.Warnings = &res.Version, res.Created, res.Warnings

@@ -66,7 +66,7 @@ func (c *Console) sessionMintPost(w http.ResponseWriter, r *http.Request, s *sig
 			return err
 		}
 		v.Error = ev
-		c.render(w, r, ev.Status, "sessions", s, v)
+		c.render(w, r, formStatus, "sessions", s, v)
 		return nil
 	}
 	if v, d, err = c.sessionsView(r, s); err != nil {

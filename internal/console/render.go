@@ -176,3 +176,10 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *signedIn, err 
 func queryEscape(s string) string { return url.QueryEscape(s) }
 
 func asError(err error, target **switchboard.Error) bool { return errors.As(err, target) }
+
+// formStatus is the status of a form shown again with its problems (a
+// definition that does not validate, a run's input that is not JSON): the
+// page itself is what was asked for, and it says what to fix. Refusals (no
+// session, a role that may not, a stale CSRF token, no such page) keep
+// their 4xx status.
+const formStatus = http.StatusOK
