@@ -252,10 +252,10 @@ func TestConsoleRoles(t *testing.T) {
 		"POST /console/apps/{app}/install": "admin", "POST /console/apps/{app}/uninstall": "admin",
 		"POST /console/apps/{app}/settings": "admin", "POST /console/apps/{app}/accounts": "admin",
 		"POST /console/apps/{app}/accounts/{name}/disconnect": "admin",
-		"GET /console/register": "admin operator", "POST /console/register": "admin operator",
+		"GET /console/register":                               "admin operator", "POST /console/register": "admin operator",
 		"GET /console/playground": "admin agent", "POST /console/playground": "admin agent",
 		"GET /console/audit": "admin auditor",
-		"GET /console/keys": "admin", "POST /console/keys": "admin", "POST /console/keys/{id}/revoke": "admin",
+		"GET /console/keys":  "admin", "POST /console/keys": "admin", "POST /console/keys/{id}/revoke": "admin",
 		"GET /console/sessions": "admin agent", "POST /console/sessions": "admin agent", "POST /console/sessions/{id}/revoke": "admin agent",
 		"GET /console/orgs": "operator", "POST /console/orgs": "operator",
 	}
