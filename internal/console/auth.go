@@ -184,5 +184,8 @@ func safeNext(next string) string {
 	if !strings.HasPrefix(next, Prefix) || strings.ContainsAny(next, "\\\r\n") || strings.Contains(next, "//") {
 		return Prefix
 	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, Prefix) {
+		return Prefix
+	}
 	return next
 }

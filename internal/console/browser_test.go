@@ -500,4 +500,13 @@ func testConsoleInBrowser(t *testing.T, storeName string, store switchboard.Stor
 	})
 
 	t.Run("no console errors on the operator's pages", func(t *testing.T) { checkErrors(t, false) })
+
+	t.Run("no secret or key in the log", func(t *testing.T) {
+		logs := env.Logs.String()
+		for _, s := range []string{apiToken, clientSecret, adminKey, auditor.Key, "at-1", "rt-1"} {
+			if strings.Contains(logs, s) {
+				t.Errorf("the server log holds %q", s)
+			}
+		}
+	})
 }
