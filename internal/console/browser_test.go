@@ -123,6 +123,13 @@ func shopDefinition(p *provider, up *httptest.Server, method string) string {
     "auditLogging": true,
     "cacheSeconds": 60,
     "appSettings": {"apiToken": {"key": "shop.default.apiToken"}}
+  }],
+  "actions": [{
+    "name": "lookup",
+    "type": "rest_api",
+    "appSettings": {"apiToken": {"key": "shop.default.apiToken"}},
+    "inputTemplate": {"uri": "` + up.URL + `/orders/{{order}}", "method": "get", "headers": {"Authorization": "Bearer {{apiToken}}"}, "json": true},
+    "outputTemplate": {"order": "/#body.order", "first": "/#body.items"}
   }]
 }`
 }
@@ -369,12 +376,41 @@ func testConsoleInBrowser(t *testing.T, storeName string, store switchboard.Stor
 		p.shot("playground")
 		// The same run again is served from the cache.
 		p.submit("#run", "the second answer", `document.getElementById('cache')?.innerText === 'hit'`)
+
+		// On a phone the form and the answer stack.
+		b.Do(t, chromedp.EmulateViewport(390, 844))
+		var stacked bool
+		p.b.Eval(t, `document.getElementById('answer').getBoundingClientRect().top > document.getElementById('run-form').getBoundingClientRect().bottom`, &stacked)
+		if !stacked {
+			t.Errorf("on a phone, the answer is not below the form")
+		}
+		p.shot("playground-phone")
+		b.Do(t, chromedp.EmulateViewport(1280, 900))
+
+		// An action: choosing it loads its form (the script), which takes
+		// an input.
+		p.eval(`const s = document.getElementById('name'); s.value = 'kustomer.app.shop_acme.lookup';
+			window.__left = true; s.dispatchEvent(new Event('change'))`)
+		p.waitFor("the action's form", `!window.__left && document.getElementById('kind').value === 'action' && !document.getElementById('args')`)
+		p.fill(map[string]string{"body": `{"order": "7"}`})
+		p.submit("#run", "the action's answer", `document.getElementById('body-out')`)
+		var out, cli string
+		p.b.Eval(t, `document.getElementById('body-out').innerText`, &out)
+		p.b.Eval(t, `document.getElementById('cli').innerText`, &cli)
+		if !strings.Contains(out, `"order": "7"`) || !strings.Contains(cli, `switchboard actions run kustomer.app.shop_acme.lookup --input '{"order":"7"}'`) {
+			t.Errorf("the action's answer %q, CLI %q", out, cli)
+		}
 	})
 
 	t.Run("find the run in the audit log", func(t *testing.T) {
 		p.t = t
 		p.open("/console/audit?command=shop.getOrder")
 		p.waitFor("the audit log", `document.querySelector('#audit tr[data-command="kustomer.app.shop_acme.getOrder"][data-via="console"]')`)
+		var rows int
+		p.b.Eval(t, `document.querySelectorAll('#audit tbody tr').length`, &rows)
+		if rows != 2 {
+			t.Errorf("the audit log filtered by the command shows %d entries, want its 2 runs", rows)
+		}
 		txt := p.text()
 		if !strings.Contains(txt, "/orders/42") || !strings.Contains(txt, "admin") {
 			t.Errorf("the audit entry lacks its URL or actor:\n%s", txt)
