@@ -1,6 +1,8 @@
 package console
 
 import (
+	"encoding/json"
+	"strconv"
 	"net/http"
 	"sort"
 	"strings"
@@ -177,8 +179,9 @@ func (c *Console) runCommand(r *http.Request, s *signedIn, name string, req *run
 		out.Cache = runner.CacheStale
 	}
 	if v, ok := obj.Get("status"); ok {
-		if n, ok := v.(interface{ String() string }); ok {
-			out.Status = atoi(n.String())
+		if n, ok := v.(json.Number); ok {
+			s, _ := strconv.Atoi(n.String())
+			out.Status = s
 		}
 	}
 	if hs, ok := obj.Get("headers"); ok {
@@ -216,17 +219,6 @@ func pretty(v any) string {
 		return s
 	}
 	return string(b)
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 // parseLines reads "name<sep>value" lines (args as name=value, headers as

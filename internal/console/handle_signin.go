@@ -29,7 +29,10 @@ func (c *Console) renderSignIn(w http.ResponseWriter, r *http.Request, status in
 
 func (c *Console) signInPost(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := parseForm(w, r, 64<<10); err != nil {
+		c.fail(w, r, nil, err)
+		return
+	}
 	next := safeNext(r.PostFormValue("next"))
 	ck, _ := r.Cookie(signInCookie)
 	if ck == nil || !sameOrigin(r) || !equalTokens(r.PostFormValue("csrf"), ck.Value) {

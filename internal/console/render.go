@@ -3,7 +3,6 @@ package console
 import (
 	"bytes"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -50,10 +49,6 @@ var funcs = template.FuncMap{
 	"join":  strings.Join,
 	"query": url.QueryEscape,
 	"path":  url.PathEscape,
-	"json": func(v any) string {
-		b, _ := json.MarshalIndent(v, "", "  ")
-		return string(b)
-	},
 }
 
 func loadPages() (*pages, error) {

@@ -92,7 +92,10 @@ func (c *Console) handle(pattern string, roles []switchboard.Role, h handlerFunc
 	c.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		if post {
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			if err := parseForm(w, r, maxForm); err != nil {
+				c.fail(w, r, nil, err)
+				return
+			}
 		}
 		s, err := c.current(r)
 		if err != nil {
@@ -126,4 +129,25 @@ func roleList(roles []switchboard.Role) string {
 		parts[i] = string(r)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// parseForm reads a form's body (URL-encoded or multipart), at most max
+// bytes of it.
+func parseForm(w http.ResponseWriter, r *http.Request, max int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, max)
+	var err error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		err = r.ParseMultipartForm(1 << 20) // larger files go to temporary files, removed after the request
+	} else {
+		err = r.ParseForm()
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooLarge):
+		return switchboard.Errorf(switchboard.CodePayloadTooLarge, "the form is larger than %d MiB; a definition may have at most 5 MiB", max>>20)
+	default:
+		return switchboard.Errorf(switchboard.CodeInvalidInput, "the form could not be read (%v); reload the page and submit it again", err)
+	}
 }

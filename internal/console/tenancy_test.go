@@ -91,3 +91,16 @@ func TestFormProblems(t *testing.T) {
 		t.Errorf("bad audit filters: no problems\n%.800s", body)
 	}
 }
+
+// A form larger than a definition may be is refused before it is read.
+func TestLargeForm(t *testing.T) {
+	t.Parallel()
+	env := newEnv(t, apitest.Options{})
+	key, _ := mustOrg(t, env, "acme")
+	u := mustSignIn(t, env.URL, key)
+	u.get("/console/register")
+	status, body, _ := u.post("/console/register", url.Values{"definition": {strings.Repeat(" ", 7<<20)}})
+	if status != http.StatusRequestEntityTooLarge || !strings.Contains(body, "payload_too_large") {
+		t.Errorf("a 7 MiB form: %d, want 413 payload_too_large", status)
+	}
+}
