@@ -2,9 +2,9 @@ package console
 
 import (
 	"encoding/json"
-	"strconv"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/switchboardhq/switchboard"
