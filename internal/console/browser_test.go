@@ -421,6 +421,22 @@ func testConsoleInBrowser(t *testing.T, storeName string, store switchboard.Stor
 			t.Errorf("the audit log's times are not in the viewer's locale")
 		}
 		p.shot("audit")
+
+		// The time filters are the viewer's local times, sent with a zone.
+		p.eval(`const d = new Date(Date.now() - 3600e3), pad = n => String(n).padStart(2, '0');
+			document.querySelector('input[name=since]').value = d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' + pad(d.getHours()) + ':' + pad(d.getMinutes())`)
+		p.submit("#audit-filters button", "the filtered log", `location.search.includes('since=') && document.querySelector('#audit tbody tr')`)
+		var search, shown string
+		p.b.Eval(t, `location.search`, &search)
+		p.b.Eval(t, `document.querySelector('input[name=since]').value`, &shown)
+		if q, _ := url.ParseQuery(strings.TrimPrefix(search, "?")); !strings.HasSuffix(q.Get("since"), "Z") || shown == "" {
+			t.Errorf("since sent as %q, shown as %q: want an RFC 3339 time with its zone, shown again", q.Get("since"), shown)
+		}
+		p.eval(`document.querySelector('input[name=since]').value = ''; document.querySelector('input[name=until]').value = '2020-01-01T00:00'`)
+		p.submit("#audit-filters button", "the empty log", `document.querySelector('.empty')`)
+		if !strings.Contains(p.text(), "No entries match these filters") {
+			t.Errorf("an empty filtered log does not say so:\n%s", p.text())
+		}
 	})
 
 	t.Run("keys and sessions", func(t *testing.T) {

@@ -11,6 +11,9 @@ import (
 
 type auditData struct {
 	Command, Event, Since, Until string
+	// SinceInput and UntilInput are the filters as a datetime-local input
+	// takes them (no zone); a time with a zone is shown by the script.
+	SinceInput, UntilInput string
 	Entries                      []switchboard.AuditEntry
 	Next                         string // the next page's URL, "" on the last
 	First                        string // the first page's URL, when not on it
@@ -21,6 +24,7 @@ type auditData struct {
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *signedIn) error {
 	q := r.URL.Query()
 	d := auditData{Command: strings.TrimSpace(q.Get("command")), Event: q.Get("event"), Since: q.Get("since"), Until: q.Get("until")}
+	d.SinceInput, d.UntilInput = localInput(d.Since), localInput(d.Until)
 	f := switchboard.AuditFilter{Limit: 50, Cursor: q.Get("cursor")}
 	var problems []switchboard.Problem
 	for _, x := range []struct {
@@ -90,4 +94,15 @@ func parseTime(v string) (time.Time, error) {
 	}
 	_, err := time.Parse(time.RFC3339, v)
 	return time.Time{}, err
+}
+
+// localInput is v when a datetime-local input can show it (no zone), else
+// "".
+func localInput(v string) string {
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if _, err := time.Parse(layout, v); err == nil {
+			return v
+		}
+	}
+	return ""
 }

@@ -13,6 +13,32 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 
+  // Time filters: shown in the viewer's time zone, sent as RFC 3339 with
+  // the zone, so that the server needs no guess.
+  const pad = (n) => String(n).padStart(2, "0");
+  for (const input of document.querySelectorAll("input[type=datetime-local][data-time]")) {
+    const d = new Date(input.dataset.time);
+    if (input.dataset.time && /[zZ]|[+-]\d\d:\d\d$/.test(input.dataset.time) && !isNaN(d)) {
+      input.value = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    }
+  }
+  const filters = document.getElementById("audit-filters");
+  if (filters) {
+    filters.addEventListener("submit", () => {
+      for (const input of filters.querySelectorAll("input[type=datetime-local]")) {
+        if (!input.value) continue;
+        const d = new Date(input.value); // a datetime-local value is local time
+        if (isNaN(d)) continue;
+        const hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = input.name;
+        hidden.value = d.toISOString();
+        filters.appendChild(hidden);
+        input.disabled = true;
+      }
+    });
+  }
+
   // Copy buttons: data-copy names the element whose text to copy.
   for (const b of document.querySelectorAll("button[data-copy]")) {
     b.addEventListener("click", async () => {
