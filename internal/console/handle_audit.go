@@ -14,9 +14,9 @@ type auditData struct {
 	// SinceInput and UntilInput are the filters as a datetime-local input
 	// takes them (no zone); a time with a zone is shown by the script.
 	SinceInput, UntilInput string
-	Entries                      []switchboard.AuditEntry
-	Next                         string // the next page's URL, "" on the last
-	First                        string // the first page's URL, when not on it
+	Entries                []switchboard.AuditEntry
+	Next                   string // the next page's URL, "" on the last
+	First                  string // the first page's URL, when not on it
 }
 
 // auditPage lists the org's audit log (registry.AuditEntries, as GET
