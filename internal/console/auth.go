@@ -81,6 +81,10 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request, key string) (*s
 	if p.Role == switchboard.RoleOperator {
 		keyID = c.operatorID
 	}
+	// A sign-in replaces the browser's previous session, if any.
+	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
+		_ = c.cfg.Store.DeleteConsoleSession(r.Context(), registry.HashKey(old.Value))
+	}
 	token := newToken()
 	now := c.now().UTC()
 	s := switchboard.ConsoleSession{Hash: registry.HashKey(token), OrgID: p.OrgID, KeyID: keyID, Role: p.Role,

@@ -69,6 +69,23 @@ func TestSignInAndOut(t *testing.T) {
 		}
 	})
 
+	t.Run("signing in again replaces the session", func(t *testing.T) {
+		v := mustSignIn(t, env.URL, adminKey)
+		first := v.c.Jar.Cookies(mustURL(t, env.URL+"/console/"))[0].Value
+		x := newUser(t, env.URL) // another tab with the first cookie
+		x.c.Jar.SetCookies(mustURL(t, env.URL+"/console/"), []*http.Cookie{{Name: "sb_console", Value: first}})
+		// The same browser signs in again, sending the first cookie.
+		y := newUser(t, env.URL)
+		y.get("/console/sign-in")
+		y.c.Jar.SetCookies(mustURL(t, env.URL+"/console/"), []*http.Cookie{{Name: "sb_console", Value: first}})
+		if status, _, _ := y.post("/console/sign-in", url.Values{"key": {adminKey}}); status != http.StatusSeeOther {
+			t.Fatalf("sign in again: %d", status)
+		}
+		if status, _ := x.get("/console/keys"); status != http.StatusSeeOther {
+			t.Errorf("the replaced session still works: %d", status)
+		}
+	})
+
 	status, _, h := u.post("/console/sign-out", url.Values{})
 	if status != http.StatusSeeOther || h.Get("Location") != "/console/sign-in" {
 		t.Fatalf("sign out: %d %q", status, h.Get("Location"))
