@@ -462,6 +462,15 @@ func testConsoleInBrowser(t *testing.T, storeName string, store switchboard.Stor
 		if !strings.HasPrefix(tok, "sbs_") {
 			t.Errorf("minted token = %q", tok)
 		}
+		// The token runs its command through the browser SDK.
+		p.fill(map[string]string{"try-args": `{"order": "9"}`, "try-headers": `{"Authorization": "Bearer {{apiToken}}"}`})
+		p.eval(`document.getElementById('try-run').click()`)
+		p.waitFor("the SDK's answer", `document.getElementById('try-out').textContent.includes('"status": 200')`)
+		var sdkOut string
+		p.b.Eval(t, `document.getElementById('try-out').textContent`, &sdkOut)
+		if !strings.Contains(sdkOut, `"order": "9"`) || strings.Contains(sdkOut, apiToken) {
+			t.Errorf("the SDK's answer:\n%s", sdkOut)
+		}
 		p.shot("sessions")
 	})
 

@@ -70,6 +70,30 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // Sessions: a minted token runs a command through the browser SDK, as an
+  // embedding page would (the SDK is served by this server).
+  const tryBox = document.getElementById("try");
+  if (tryBox) {
+    tryBox.hidden = false;
+    document.getElementById("try-run").addEventListener("click", async () => {
+      const out = document.getElementById("try-out");
+      out.hidden = false;
+      out.textContent = "Running…";
+      try {
+        const { connect } = await import("/sdk/v1/switchboard.mjs");
+        const token = document.getElementById("session-token").textContent.trim();
+        const sb = connect({ server: location.origin, token });
+        const urlArgs = JSON.parse(document.getElementById("try-args").value || "{}");
+        const headers = JSON.parse(document.getElementById("try-headers").value || "{}");
+        const run = await sb.command.run(document.getElementById("try-command").value, { urlArgs, headers });
+        out.textContent = JSON.stringify(run, null, 2);
+      } catch (e) {
+        const [err, data] = Array.isArray(e) ? e : [e];
+        out.textContent = String((err && err.message) || err) + (data ? "\n" + JSON.stringify(data, null, 2) : "");
+      }
+    });
+  }
+
   // Registering: a chosen file fills the text area, so that its problems
   // can be fixed in place.
   const file = document.getElementById("file");
