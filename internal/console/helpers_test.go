@@ -94,3 +94,5 @@ func mustOrg(t *testing.T, env *apitest.Env, id string) (string, *client.Client)
 	}
 	return org.AdminKey, client.New(env.URL, org.AdminKey, nil)
 }
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
