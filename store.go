@@ -181,6 +181,7 @@ type Store interface {
 	ChangeFeed
 	Maintenance
 	ConsoleSessionStore
+	OrgDirectory
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
@@ -226,4 +227,12 @@ type ConsoleSessionStore interface {
 	// PruneConsoleSessions drops the sessions that expired before expired
 	// or were last seen before seen.
 	PruneConsoleSessions(ctx context.Context, expired, seen time.Time) error
+}
+
+// OrgDirectory lists every org, for the operator's console page: the one
+// read that spans orgs on an operator's request, so it has a port of its
+// own rather than a place in OrgStore, which every tenant path uses.
+type OrgDirectory interface {
+	// Orgs lists orgs by creation, newest first, at most limit.
+	Orgs(ctx context.Context, limit int) ([]Org, error)
 }

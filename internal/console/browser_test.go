@@ -553,6 +553,11 @@ func testConsoleInBrowser(t *testing.T, storeName string, store switchboard.Stor
 		p.open("/console/orgs")
 		p.fill(map[string]string{"org-id": "globex", "org-name": "Globex"})
 		p.submit("form[action='/console/orgs'] button", "the created org", `document.getElementById('admin-key')`)
+		var orgs []string
+		p.b.Eval(t, `[...document.querySelectorAll('#org-list tr[data-org]')].map(r => r.dataset.org)`, &orgs)
+		if strings.Join(orgs, " ") != "globex acme" {
+			t.Errorf("the orgs listed = %v, want globex acme (newest first)", orgs)
+		}
 		p.shot("orgs")
 		p.open("/console/register")
 		if !strings.Contains(p.text(), "public") {

@@ -51,8 +51,10 @@ type Config struct {
 	// Sessions mints browser sessions; nil hides their page.
 	Sessions *session.Manager
 	Store    switchboard.ConsoleSessionStore
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Orgs lists the orgs on the operator's page.
+	Orgs switchboard.OrgDirectory
+	Log  *slog.Logger
+	Now  func() time.Time
 	// PublicURL is the server's address as browsers reach it: the curl
 	// calls the playground shows, and the pages OAuth returns to.
 	PublicURL string

@@ -11,7 +11,12 @@ type orgsData struct {
 	Created  *switchboard.Org
 	AdminKey string // shown once
 	Public   []switchboard.AppSummary
+	Orgs     []switchboard.Org
+	More     bool // more orgs than the page lists
 }
+
+// maxOrgs is how many orgs the page lists, newest first.
+const maxOrgs = 200
 
 func (c *Console) orgsView(r *http.Request, s *signedIn) (view, *orgsData, error) {
 	apps, err := c.cfg.Registry.Apps(r.Context(), s.p)
@@ -19,6 +24,14 @@ func (c *Console) orgsView(r *http.Request, s *signedIn) (view, *orgsData, error
 		return view{}, nil, err
 	}
 	d := &orgsData{Public: apps}
+	if c.cfg.Orgs != nil {
+		orgs, err := c.cfg.Orgs.Orgs(r.Context(), maxOrgs+1)
+		if err != nil {
+			return view{}, nil, err
+		}
+		d.More = len(orgs) > maxOrgs
+		d.Orgs = orgs[:min(len(orgs), maxOrgs)]
+	}
 	return view{Title: "Orgs", Data: d}, d, nil
 }
 
@@ -47,6 +60,9 @@ func (c *Console) orgCreatePost(w http.ResponseWriter, r *http.Request, s *signe
 		v.Error = ev
 		c.render(w, r, formStatus, "orgs", s, v)
 		return nil
+	}
+	if v, d, err = c.orgsView(r, s); err != nil {
+		return err
 	}
 	d.Created, d.AdminKey = &org, key
 	c.render(w, r, http.StatusCreated, "orgs", s, v)

@@ -174,7 +174,7 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	hcfg := httpapi.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions, Log: log, Metrics: in.Metrics, Version: cfg.Version,
 		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey, MCP: mcp.New(in.Runner, log, cfg.Version)}
 	if in.Console, err = console.New(console.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions,
-		Store: in.Store, Log: log, Now: cfg.Now, PublicURL: publicURL, OperatorKey: cfg.OperatorKey}); err != nil {
+		Store: in.Store, Orgs: in.Store, Log: log, Now: cfg.Now, PublicURL: publicURL, OperatorKey: cfg.OperatorKey}); err != nil {
 		return nil, err
 	}
 	hcfg.Console = in.Console

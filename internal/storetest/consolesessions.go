@@ -57,3 +57,17 @@ func testConsoleSessions(t *testing.T, s switchboard.Store) {
 	_, err = s.ConsoleSession(ctx, "ch1")
 	wantCode(t, err, switchboard.CodeNotFound)
 }
+
+func testOrgDirectory(t *testing.T, s switchboard.Store) {
+	ctx := context.Background()
+	for i, id := range []string{"a", "b", "c"} {
+		mustOK(t, s.CreateOrg(ctx, switchboard.Org{ID: id, Name: "Org " + id, CreatedAt: t0.Add(time.Duration(i) * time.Minute)},
+			switchboard.Key{ID: "k-" + id, OrgID: id, Name: "admin", Role: switchboard.RoleAdmin, Hash: "h-" + id, CreatedAt: t0}))
+	}
+	got, err := s.Orgs(ctx, 2)
+	mustOK(t, err)
+	want := []switchboard.Org{{ID: "c", Name: "Org c", CreatedAt: t0.Add(2 * time.Minute)}, {ID: "b", Name: "Org b", CreatedAt: t0.Add(time.Minute)}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Orgs(2) (-want +got):\n%s", diff)
+	}
+}

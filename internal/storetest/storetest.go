@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) switchboard.Store) {
 		{"KeyCheck", testKeyCheck},
 		{"Sessions", testSessions},
 		{"ConsoleSessions", testConsoleSessions},
+		{"OrgDirectory", testOrgDirectory},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
