@@ -180,6 +180,8 @@ type Store interface {
 	AuditStore
 	ChangeFeed
 	Maintenance
+	ConsoleSessionStore
+	OrgDirectory
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
@@ -207,4 +209,30 @@ type Change struct {
 	OrgID string
 	Ref   string
 	At    time.Time
+}
+
+// ConsoleSessionStore keeps the web console's sign-in sessions (SPEC 11),
+// by the hash of their cookie's token. They are read on each console
+// request, from whichever instance serves it, so they need no change feed.
+type ConsoleSessionStore interface {
+	// CreateConsoleSession stores a new session. Conflict: the hash exists.
+	CreateConsoleSession(ctx context.Context, s ConsoleSession) error
+	// ConsoleSession returns a session by the hash of its token. Not found.
+	ConsoleSession(ctx context.Context, hash string) (ConsoleSession, error)
+	// TouchConsoleSession records a request made with a session at seen.
+	// Not found.
+	TouchConsoleSession(ctx context.Context, hash string, seen time.Time) error
+	// DeleteConsoleSession ends a session (sign-out). Not found.
+	DeleteConsoleSession(ctx context.Context, hash string) error
+	// PruneConsoleSessions drops the sessions that expired before expired
+	// or were last seen before seen.
+	PruneConsoleSessions(ctx context.Context, expired, seen time.Time) error
+}
+
+// OrgDirectory lists every org, for the operator's console page: the one
+// read that spans orgs on an operator's request, so it has a port of its
+// own rather than a place in OrgStore, which every tenant path uses.
+type OrgDirectory interface {
+	// Orgs lists orgs by creation, newest first, at most limit.
+	Orgs(ctx context.Context, limit int) ([]Org, error)
 }

@@ -154,10 +154,23 @@ func (s *Server) addRoutes() {
 		}
 	}))
 
+	if s.console != nil {
+		// The console routes its own pages (internal/console); its requests
+		// are logged and counted as one route.
+		s.metrics.add(consolePattern)
+		s.mux.Handle(consolePattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.console.ServeHTTP(w, r)
+			r.Pattern = consolePattern
+		}))
+	}
+
 	s.mux.Handle("/", handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		return s.noRoute(r)
 	}))
 }
+
+// consolePattern is where the web console is mounted.
+const consolePattern = "/console/"
 
 // handle registers a route that needs a key: h runs once auth has checked
 // the key's role against doc.roles.

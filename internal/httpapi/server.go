@@ -56,6 +56,9 @@ type Config struct {
 	// MCP serves /mcp (SPEC 14) once auth has put the principal in the
 	// request's context (mcp.WithCaller); nil leaves the route out.
 	MCP http.Handler
+	// Console serves the web console under /console/ (SPEC 11), with its
+	// own routes, sessions and CSRF checks; nil leaves it out.
+	Console http.Handler
 }
 
 // Server is the HTTP API.
@@ -65,6 +68,7 @@ type Server struct {
 	oauth    *oauth.Manager
 	sessions *session.Manager
 	mcp      http.Handler
+	console  http.Handler
 	log      *slog.Logger
 	mux      *http.ServeMux
 	metrics  *httpMetrics
@@ -80,6 +84,7 @@ type Server struct {
 // NewServer builds the API with every route of routes.go.
 func NewServer(cfg Config) (*Server, error) {
 	s := &Server{reg: cfg.Registry, run: cfg.Runner, oauth: cfg.OAuth, sessions: cfg.Sessions, mcp: cfg.MCP, access: cfg.AccessLog, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
+	s.console = cfg.Console
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -15,6 +15,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/cache"
+	"github.com/switchboardhq/switchboard/internal/console"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/mcp"
 	"github.com/switchboardhq/switchboard/internal/oauth"
@@ -44,6 +47,7 @@ type Instance struct {
 	Runner   *runner.Runner
 	OAuth    *oauth.Manager
 	Sessions *session.Manager
+	Console  *console.Console
 	Metrics  *prometheus.Registry
 	// Handler is the HTTP API (benchmarks call it without a listener).
 	Handler http.Handler
@@ -131,8 +135,11 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 		outCfg = *cfg.Outbound
 	}
 	out := outbound.New(outCfg)
+	// The console's own landing page is always a valid return URL: it is
+	// this server's page, where the console's Connect button comes back.
+	returnURLs := append(slices.Clone(cfg.OAuthReturnURLs), strings.TrimRight(publicURL, "/")+console.ReturnPath)
 	in.OAuth = oauth.New(oauth.Config{Registry: in.Registry, Store: in.Store, Box: box, Outbound: out, Log: log, Now: cfg.Now,
-		PublicURL: publicURL, ReturnURLs: cfg.OAuthReturnURLs})
+		PublicURL: publicURL, ReturnURLs: returnURLs})
 	if err := in.Registry.Load(ctx); err != nil {
 		return nil, err
 	}
@@ -172,6 +179,11 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 
 	hcfg := httpapi.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions, Log: log, Metrics: in.Metrics, Version: cfg.Version,
 		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey, MCP: agents}
+	if in.Console, err = console.New(console.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions,
+		Store: in.Store, Orgs: in.Store, Log: log, Now: cfg.Now, PublicURL: publicURL, OperatorKey: cfg.OperatorKey}); err != nil {
+		return nil, err
+	}
+	hcfg.Console = in.Console
 	if in.logOut != nil && cfg.LogFormat != "text" && log.Enabled(ctx, slog.LevelInfo) {
 		hcfg.AccessLog = in.logOut // request lines in slog's JSON format, formatted without slog
 	}
@@ -243,6 +255,7 @@ func (in *Instance) Run(ctx context.Context) error {
 	g.Go(func() error { in.Registry.Follow(loops); return nil })
 	g.Go(func() error { in.Store.Listen(loops, in.Registry.Notify); return nil })
 	g.Go(func() error { prune(loops, in.Store, in.Log, in.now()); return nil })
+	g.Go(func() error { in.Console.Prune(loops); return nil })
 	if in.cfg.AuditRetention > 0 {
 		r, first, every := in.auditRetention()
 		g.Go(func() error { r.run(loops, first, every); return nil })

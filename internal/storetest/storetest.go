@@ -35,6 +35,8 @@ func Run(t *testing.T, newStore func(t *testing.T) switchboard.Store) {
 		{"OAuthStates", testOAuthStates},
 		{"KeyCheck", testKeyCheck},
 		{"Sessions", testSessions},
+		{"ConsoleSessions", testConsoleSessions},
+		{"OrgDirectory", testOrgDirectory},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
