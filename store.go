@@ -180,6 +180,7 @@ type Store interface {
 	AuditStore
 	ChangeFeed
 	Maintenance
+	LimitStore
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
@@ -207,4 +208,15 @@ type Change struct {
 	OrgID string
 	Ref   string
 	At    time.Time
+}
+
+// LimitStore keeps rate limits (SPEC 13).
+type LimitStore interface {
+	// PutLimits writes limits of one org, all or none: each replaces the
+	// limit of its (AppID, Name), and one with RunsPerSecond 0 removes it.
+	PutLimits(ctx context.Context, orgID string, limits []RateLimit) error
+	// Limits lists an org's limits, its own first, then by app and name.
+	Limits(ctx context.Context, orgID string) ([]RateLimit, error)
+	// AllLimits lists every org's limits, for the in-memory policies.
+	AllLimits(ctx context.Context) ([]RateLimit, error)
 }

@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) switchboard.Store) {
 		{"OAuthStates", testOAuthStates},
 		{"KeyCheck", testKeyCheck},
 		{"Sessions", testSessions},
+		{"Limits", testLimits},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
