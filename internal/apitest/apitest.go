@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard"
 
 	"github.com/switchboardhq/switchboard/client"
+	"github.com/switchboardhq/switchboard/internal/limit"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
@@ -52,6 +53,12 @@ type Options struct {
 	MaxBodies, MaxBodiesPerKey int
 	// CompiledCacheBytes is serve's --compiled-cache-bytes (0: default).
 	CompiledCacheBytes int64
+
+	// MaxInflightPerUpstream is serve's --max-inflight-per-upstream (0:
+	// default); Limiter, when set, counts rate limits (a Redis one, for
+	// instances sharing them) instead of the in-process one.
+	MaxInflightPerUpstream int
+	Limiter                limit.Limiter
 }
 
 // Env is a running test server.
@@ -124,6 +131,9 @@ func New(t testing.TB, opts Options) *Env {
 		Outbound:           &out,
 		Now:                opts.Now,
 		Log:                slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+
+		MaxInflightPerUpstream: opts.MaxInflightPerUpstream,
+		Limiter:                opts.Limiter,
 	})
 	if err != nil {
 		cancel()

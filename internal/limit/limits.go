@@ -196,3 +196,9 @@ func (m *Metrics) RefusedCounter(reason string) prometheus.Counter {
 }
 func (m *Metrics) DegradedGauge() prometheus.Gauge  { return m.degraded }
 func (m *Metrics) LocalCounter() prometheus.Counter { return m.local }
+
+// Held is how long runs of name for org must still wait for the
+// upstream's Retry-After (0: they need not).
+func (l *Limits) Held(org, name string) time.Duration {
+	return l.holds.Until(org, name, l.now())
+}

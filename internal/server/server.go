@@ -25,6 +25,7 @@ import (
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/cache"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/limit"
 	"github.com/switchboardhq/switchboard/internal/mcp"
 	"github.com/switchboardhq/switchboard/internal/oauth"
 	"github.com/switchboardhq/switchboard/internal/outbound"
@@ -153,8 +154,12 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 		mem.RegisterMetrics(in.Metrics)
 		respCache = mem
 	}
+	limits, err := in.openLimits(ctx, &cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	in.Runner = runner.New(runner.Config{Registry: in.Registry, Store: in.Store, Outbound: out, Log: log, Now: cfg.Now,
-		Cache: respCache, Metrics: runner.NewMetrics(in.Metrics), Accounts: in.OAuth})
+		Cache: respCache, Metrics: runner.NewMetrics(in.Metrics), Accounts: in.OAuth, Limits: limits})
 
 	// The session index follows the registry's change feed (subscribed
 	// before Run starts following it) and loads once the keys it acts as
@@ -165,7 +170,8 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	}
 
 	hcfg := httpapi.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions, Log: log, Metrics: in.Metrics, Version: cfg.Version,
-		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey, MCP: mcp.New(in.Runner, log, cfg.Version)}
+		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey, MCP: mcp.New(in.Runner, log, cfg.Version),
+		Limits: limit.NewService(in.Store, in.Store, in.Registry)}
 	if in.logOut != nil && cfg.LogFormat != "text" && log.Enabled(ctx, slog.LevelInfo) {
 		hcfg.AccessLog = in.logOut // request lines in slog's JSON format, formatted without slog
 	}
