@@ -21,7 +21,6 @@ import (
 	"github.com/switchboardhq/switchboard"
 
 	"github.com/switchboardhq/switchboard/client"
-	"github.com/switchboardhq/switchboard/internal/limit"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
@@ -55,10 +54,11 @@ type Options struct {
 	CompiledCacheBytes int64
 
 	// MaxInflightPerUpstream is serve's --max-inflight-per-upstream (0:
-	// default); Limiter, when set, counts rate limits (a Redis one, for
-	// instances sharing them) instead of the in-process one.
+	// default). RedisURL is serve's --redis-url (the cache, unless Cache is
+	// given, and the rate limits), with its keys under RedisPrefix
+	// (redistest.Prefix).
 	MaxInflightPerUpstream int
-	Limiter                limit.Limiter
+	RedisURL, RedisPrefix  string
 }
 
 // Env is a running test server.
@@ -133,7 +133,8 @@ func New(t testing.TB, opts Options) *Env {
 		Log:                slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 
 		MaxInflightPerUpstream: opts.MaxInflightPerUpstream,
-		Limiter:                opts.Limiter,
+		RedisURL:               opts.RedisURL,
+		RedisPrefix:            opts.RedisPrefix,
 	})
 	if err != nil {
 		cancel()

@@ -92,9 +92,9 @@ type Config struct {
 	// when 0; the first pass comes a minute after start, or after
 	// AuditPruneEvery when that is shorter).
 	AuditPruneEvery time.Duration
-	// Limiter, when set, counts rate limits instead of the one RedisURL
-	// (or nothing: in process) would make; the caller closes it.
-	Limiter limit.Limiter
+	// RedisPrefix namespaces the keys this instance keeps in Redis ("sb:"
+	// when empty), so that tests or deployments can share one Redis.
+	RedisPrefix string
 	// Log, when set, is the logger instead of one made from LogFormat,
 	// LogLevel and LogOutput; request lines then go through it too.
 	Log *slog.Logger

@@ -17,9 +17,9 @@ func (in *Instance) openLimits(ctx context.Context, cfg *Config, log *slog.Logge
 		return nil, err
 	}
 	m := limit.NewMetrics(in.Metrics)
-	limiter := cfg.Limiter
-	if limiter == nil && cfg.RedisURL != "" {
-		rl, err := limit.NewRedis(cfg.RedisURL, limit.RedisOptions{Log: log, Degraded: m.Degraded, Local: m.Local})
+	var limiter limit.Limiter
+	if cfg.RedisURL != "" {
+		rl, err := limit.NewRedis(cfg.RedisURL, limit.RedisOptions{Prefix: cfg.RedisPrefix, Log: log, Degraded: m.Degraded, Local: m.Local})
 		if err != nil {
 			return nil, err
 		}

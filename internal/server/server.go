@@ -143,7 +143,7 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	case respCache != nil:
 	case cfg.RedisURL != "":
 		redis.QuietLogger(log)
-		rc, err := redis.New(ctx, cfg.RedisURL, redis.Options{Log: log, Now: cfg.Now})
+		rc, err := redis.New(ctx, cfg.RedisURL, redis.Options{Log: log, Now: cfg.Now, Prefix: cfg.RedisPrefix})
 		if err != nil {
 			return nil, err
 		}
