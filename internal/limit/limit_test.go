@@ -256,7 +256,7 @@ func TestRedisDown(t *testing.T) {
 
 func TestInflight(t *testing.T) {
 	f := limit.NewInflight(2)
-	r1, ok1 := f.Acquire("a", "api.test:443")
+	p1, ok1 := f.Acquire("a", "api.test:443")
 	_, ok2 := f.Acquire("a", "api.test:443")
 	_, ok3 := f.Acquire("a", "api.test:443")
 	if !ok1 || !ok2 || ok3 {
@@ -268,16 +268,30 @@ func TestInflight(t *testing.T) {
 	if _, ok := f.Acquire("a", "other.test:443"); !ok {
 		t.Error("another host was refused: the cap is per host")
 	}
-	r1()
-	r1() // a second release gives back nothing more
+	p1.Release()
 	if _, ok := f.Acquire("a", "api.test:443"); !ok {
 		t.Error("a released place was not given back")
 	}
 	if _, ok := f.Acquire("a", "api.test:443"); ok {
-		t.Error("a double release gave back two places")
+		t.Error("one release gave back two places")
 	}
+	limit.Place{}.Release() // the zero Place holds nothing
 	if n := f.InFlight("a", "api.test:443"); n != 2 {
 		t.Errorf("in flight = %d, want 2", n)
+	}
+	// Idle counts are swept as hosts come and go; held ones stay counted.
+	for i := range 20000 {
+		p, ok := f.Acquire("a", fmt.Sprintf("h%d.test:443", i))
+		if !ok {
+			t.Fatalf("host %d refused", i)
+		}
+		p.Release()
+	}
+	if n := f.InFlight("a", "api.test:443"); n != 2 {
+		t.Errorf("after the sweeps, in flight = %d, want 2", n)
+	}
+	if _, ok := f.Acquire("a", "api.test:443"); ok {
+		t.Error("a sweep dropped a count that was held")
 	}
 }
 
@@ -356,9 +370,9 @@ func TestAdmit(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	l := limit.New(limit.Config{Policies: pol, Now: clk.Now, MaxInflight: 100, Metrics: limit.NewMetrics(reg)})
 	admit := func(org, name string) error {
-		release, err := l.Admit(ctx, org, name, "api.shop.test:443")
+		place, err := l.Admit(ctx, org, name, "api.shop.test:443")
 		if err == nil {
-			release()
+			place.Release()
 		}
 		return err
 	}
@@ -445,29 +459,28 @@ func TestAdmit(t *testing.T) {
 func TestAdmitInflight(t *testing.T) {
 	l := limit.New(limit.Config{MaxInflight: 2})
 	ctx := context.Background()
-	var releases []func()
+	var places []limit.Place
 	for i := range 2 {
-		r, err := l.Admit(ctx, "a", "x", "slow.test:443")
+		p, err := l.Admit(ctx, "a", "x", "slow.test:443")
 		if err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
 		}
-		releases = append(releases, r)
+		places = append(places, p)
 	}
 	_, err := l.Admit(ctx, "a", "x", "slow.test:443")
 	ref, ok := err.(*limit.Refusal)
 	if !ok || ref.Err.Code != switchboard.CodeUnavailable || ref.Header.Get("Retry-After") != "1" || !ref.Stale {
 		t.Fatalf("third run in flight: %v, want 503 unavailable, Retry-After 1, stale allowed", err)
 	}
-	if r, err := l.Admit(ctx, "b", "x", "slow.test:443"); err != nil {
+	if p, err := l.Admit(ctx, "b", "x", "slow.test:443"); err != nil {
 		t.Errorf("another org: %v", err)
 	} else {
-		r()
+		p.Release()
 	}
-	releases[0]()
+	places[0].Release()
 	if _, err := l.Admit(ctx, "a", "x", "slow.test:443"); err != nil {
 		t.Errorf("after one finished: %v", err)
 	}
-	_ = fmt.Sprint
 }
 
 // value reads a counter's or gauge's value.
@@ -480,4 +493,56 @@ func value(m prometheus.Metric) float64 {
 		return d.Counter.GetValue()
 	}
 	return d.Gauge.GetValue()
+}
+
+// BenchmarkAdmit is what the limits add to a run: with no limit
+// configured (the cap on runs in flight only), and with an org and a
+// command limit counted in process.
+func BenchmarkAdmit(b *testing.B) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		limits fakeLimits
+	}{{"unlimited", nil}, {"limited-memory", fakeLimits{
+		{OrgID: "a", RunsPerSecond: 1e9, Burst: 1e6},
+		{OrgID: "a", Name: "kustomer.app.shop.get", RunsPerSecond: 1e9, Burst: 1e6},
+	}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			pol := limit.NewPolicies(tc.limits, nil, nil)
+			if err := pol.Load(ctx); err != nil {
+				b.Fatal(err)
+			}
+			l := limit.New(limit.Config{Policies: pol, MaxInflight: 1 << 20})
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					place, err := l.Admit(ctx, "a", "kustomer.app.shop.get", "api.shop.test:443")
+					if err != nil {
+						b.Fatal(err)
+					}
+					place.Release()
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkRedisAllow is one run counted against two limits in Redis.
+func BenchmarkRedisAllow(b *testing.B) {
+	url := redistest.URL(b)
+	l, err := limit.NewRedis(url, limit.RedisOptions{Prefix: redistest.Prefix(b, url)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	reqs := []limit.Request{{Key: "{a}", Rate: limit.Rate{PerSecond: 1e9, Burst: 1e6}}, {Key: "{a}:get", Rate: limit.Rate{PerSecond: 1e9, Burst: 1e6}}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, ok, err := l.Allow(ctx, time.Now(), reqs); err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+		}
+	})
 }

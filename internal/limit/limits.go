@@ -57,17 +57,17 @@ func New(cfg Config) *Limits {
 func (l *Limits) Inflight() *Inflight { return l.inflight }
 
 // Admit decides whether a run of name (a canonical command or action name)
-// for org may call host now. When it may, release gives back its place
+// for org may call host now. When it may, the Place's Release gives back its place
 // among the runs in flight once the call is done; when it may not, the
 // error is a *Refusal: 429 rate_limited while the upstream's Retry-After
 // lasts or over a rate limit, 503 unavailable beyond the cap on runs in
 // flight. Only a cancelled ctx fails otherwise.
-func (l *Limits) Admit(ctx context.Context, org, name, host string) (release func(), err error) {
+func (l *Limits) Admit(ctx context.Context, org, name, host string) (Place, error) {
 	now := l.now()
 	if d := l.holds.Until(org, name, now); d > 0 {
 		l.metrics.refused.WithLabelValues("upstream_retry_after").Inc()
 		s := seconds(d)
-		return nil, &Refusal{Reason: "upstream_retry_after", Stale: true,
+		return Place{}, &Refusal{Reason: "upstream_retry_after", Stale: true,
 			Header: http.Header{"Retry-After": {strconv.FormatInt(s, 10)}},
 			Err: &switchboard.Error{Code: switchboard.CodeRateLimited,
 				Detail: fmt.Sprintf("the upstream of %s answered with Retry-After; it is not called again for %d s (retry then)", name, s)}}
@@ -75,18 +75,18 @@ func (l *Limits) Admit(ctx context.Context, org, name, host string) (release fun
 	if l.policies != nil {
 		if orgRate, named := l.policies.For(org, name); orgRate != nil || named != nil {
 			if err := l.count(ctx, now, org, name, orgRate, named); err != nil {
-				return nil, err
+				return Place{}, err
 			}
 		}
 	}
-	release, ok := l.inflight.Acquire(org, host)
+	place, ok := l.inflight.Acquire(org, host)
 	if !ok {
 		l.metrics.refused.WithLabelValues("inflight").Inc()
-		return nil, &Refusal{Reason: "inflight", Stale: true, Header: http.Header{"Retry-After": {"1"}},
+		return Place{}, &Refusal{Reason: "inflight", Stale: true, Header: http.Header{"Retry-After": {"1"}},
 			Err: &switchboard.Error{Code: switchboard.CodeUnavailable,
 				Detail: fmt.Sprintf("%d runs of your org are already waiting for %s, the most allowed at once (--max-inflight-per-upstream); retry in a second", l.inflight.Max(), host)}}
 	}
-	return release, nil
+	return place, nil
 }
 
 // count counts the run against the org's limit and the command's.

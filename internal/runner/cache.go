@@ -246,11 +246,11 @@ func (r *Runner) fetchAndRecord(ctx context.Context, key string, cmd *appdef.Com
 
 // live calls the upstream once and encodes its answer.
 func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveResult {
-	release, err := r.admit(ctx, c.org, cmd.Name, c.url)
+	place, err := r.admit(ctx, c.org, cmd.Name, c.url)
 	if err != nil {
 		return &liveResult{err: err}
 	}
-	defer release()
+	defer place.Release()
 	resp, err := r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.header, Body: c.body})
 	if err == nil && c.retry != nil && refreshes(c.auth, resp.Status) {
 		// The account's token was refused: refresh it once and retry once.

@@ -19,14 +19,12 @@ import (
 // from the cache passes none of them and is not counted. An upstream's 429
 // or 503 with a Retry-After is remembered for the org and command.
 
-func noRelease() {}
-
 // admit asks the limits whether a run of name for org may call u now. The
-// release gives back its place among the runs in flight; a refusal is a
+// place's Release gives it back among the runs in flight; a refusal is a
 // *limit.Refusal.
-func (r *Runner) admit(ctx context.Context, org, name string, u *url.URL) (func(), error) {
+func (r *Runner) admit(ctx context.Context, org, name string, u *url.URL) (limit.Place, error) {
 	if r.limits == nil {
-		return noRelease, nil
+		return limit.Place{}, nil
 	}
 	return r.limits.Admit(ctx, org, name, u.Host)
 }
@@ -74,11 +72,11 @@ func (r *Runner) retryAfter(org, name string, f *fetched) string {
 // An upstream_error with the upstream's Retry-After carries it as the
 // answer's Retry-After header.
 func (r *Runner) callActionLimited(ctx context.Context, org string, a *appdef.Action, req *actionRequest) (any, int, error) {
-	release, err := r.admit(ctx, org, a.Name, req.url)
+	place, err := r.admit(ctx, org, a.Name, req.url)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer release()
+	defer place.Release()
 	req.org = org
 	out, status, err := r.callAction(ctx, a, req)
 	if err != nil && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
