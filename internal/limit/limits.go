@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -112,15 +113,18 @@ func (l *Limits) count(ctx context.Context, now time.Time, org, name string, org
 	}
 	l.metrics.refused.WithLabelValues("rate_limit").Inc()
 	h := rateHeaders(ps, ds)
-	which := "your org's rate limit"
+	var over []string
 	for i, d := range ds {
-		if !d.Allowed && ps[i].name == "command" {
-			which = "the rate limit of " + name
-			if !ds[0].Allowed && len(ds) == 2 {
-				which = "your org's rate limit and the rate limit of " + name
-			}
+		if d.Allowed {
+			continue
+		}
+		if ps[i].name == "org" {
+			over = append(over, "your org's rate limit")
+		} else {
+			over = append(over, "the rate limit of "+name)
 		}
 	}
+	which := strings.Join(over, " and ")
 	return &Refusal{Reason: "rate_limit", Header: h, Err: &switchboard.Error{Code: switchboard.CodeRateLimited,
 		Detail: fmt.Sprintf("over %s; nothing was sent upstream; retry after %s s (the RateLimit and RateLimit-Policy headers describe the limits)", which, h.Get("Retry-After"))}}
 }
