@@ -32,6 +32,7 @@ func TestRefreshOn(t *testing.T) {
 			t.Parallel()
 			p := newProvider(t)
 			var calls atomic.Int64
+			var busy atomic.Bool
 			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				calls.Add(1)
 				tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -40,6 +41,11 @@ func TestRefreshOn(t *testing.T) {
 				p.mu.Unlock()
 				if !ok {
 					http.Error(w, `{"error":"token expired"}`, http.StatusForbidden)
+					return
+				}
+				if busy.Load() {
+					w.Header().Set("Retry-After", "30")
+					http.Error(w, `{"error":"slow down"}`, http.StatusTooManyRequests)
 					return
 				}
 				w.Header().Set("Content-Type", "application/json")
@@ -101,6 +107,21 @@ func TestRefreshOn(t *testing.T) {
 				if calls.Load() != 1 {
 					t.Errorf("action: %d calls, want 1", calls.Load())
 				}
+				return
+			}
+
+			// The retry after a refresh answers 429 with Retry-After: it
+			// holds the org's runs of the command like any other answer.
+			p.expireAll()
+			busy.Store(true)
+			if s, err := run(); err != nil || s != 429 {
+				t.Fatalf("retried run answered 429: %v, %v", s, err)
+			}
+			calls.Store(0)
+			_, err = run()
+			wantProblem(t, err, 429, "rate_limited")
+			if calls.Load() != 0 {
+				t.Errorf("the held command called the upstream %d times", calls.Load())
 			}
 		})
 	}

@@ -224,6 +224,7 @@ func valueString(v any) string {
 
 // callAction sends the request and builds the output.
 func (r *Runner) callAction(ctx context.Context, a *appdef.Action, req *actionRequest) (any, int, error) {
+	org := req.org // a retry's request is prepared anew, without it
 	resp, err := r.out.Do(ctx, &outbound.Request{Method: req.method, URL: req.url, Header: req.header, Body: req.body})
 	if err == nil && req.retry != nil && refreshes(req.auth, resp.Status) {
 		// The account's token was refused: refresh it once and retry once.
@@ -237,7 +238,7 @@ func (r *Runner) callAction(ctx context.Context, a *appdef.Action, req *actionRe
 	if err != nil {
 		return nil, 0, err
 	}
-	r.note(req.org, a.Name, resp)
+	r.note(org, a.Name, resp)
 	red := req.redact
 	var body any = red.String(string(resp.Body))
 	if req.json && len(resp.Body) > 0 {

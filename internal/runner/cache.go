@@ -246,7 +246,8 @@ func (r *Runner) fetchAndRecord(ctx context.Context, key string, cmd *appdef.Com
 
 // live calls the upstream once and encodes its answer.
 func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveResult {
-	place, err := r.admit(ctx, c.org, cmd.Name, c.url)
+	org := c.org // a retry's call is prepared anew, without it
+	place, err := r.admit(ctx, org, cmd.Name, c.url)
 	if err != nil {
 		return &liveResult{err: err}
 	}
@@ -264,7 +265,7 @@ func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveRe
 	if err != nil {
 		return &liveResult{err: err}
 	}
-	r.note(c.org, cmd.Name, resp)
+	r.note(org, cmd.Name, resp)
 	return &liveResult{doc: encodeResponse(resp, cmd, c.redact), status: resp.Status}
 }
 
