@@ -183,6 +183,8 @@ type Store interface {
 	ConsoleSessionStore
 	OrgDirectory
 
+	LimitStore
+
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.
@@ -235,4 +237,15 @@ type ConsoleSessionStore interface {
 type OrgDirectory interface {
 	// Orgs lists orgs by creation, newest first, at most limit.
 	Orgs(ctx context.Context, limit int) ([]Org, error)
+}
+
+// LimitStore keeps rate limits (SPEC 13).
+type LimitStore interface {
+	// PutLimits writes limits of one org, all or none: each replaces the
+	// limit of its (AppID, Name), and one with RunsPerSecond 0 removes it.
+	PutLimits(ctx context.Context, orgID string, limits []RateLimit) error
+	// Limits lists an org's limits, its own first, then by app and name.
+	Limits(ctx context.Context, orgID string) ([]RateLimit, error)
+	// AllLimits lists every org's limits, for the in-memory policies.
+	AllLimits(ctx context.Context) ([]RateLimit, error)
 }

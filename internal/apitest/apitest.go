@@ -52,6 +52,13 @@ type Options struct {
 	MaxBodies, MaxBodiesPerKey int
 	// CompiledCacheBytes is serve's --compiled-cache-bytes (0: default).
 	CompiledCacheBytes int64
+
+	// MaxInflightPerUpstream is serve's --max-inflight-per-upstream (0:
+	// default). RedisURL is serve's --redis-url (the cache, unless Cache is
+	// given, and the rate limits), with its keys under RedisPrefix
+	// (redistest.Prefix).
+	MaxInflightPerUpstream int
+	RedisURL, RedisPrefix  string
 }
 
 // Env is a running test server.
@@ -124,6 +131,10 @@ func New(t testing.TB, opts Options) *Env {
 		Outbound:           &out,
 		Now:                opts.Now,
 		Log:                slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+
+		MaxInflightPerUpstream: opts.MaxInflightPerUpstream,
+		RedisURL:               opts.RedisURL,
+		RedisPrefix:            opts.RedisPrefix,
 	})
 	if err != nil {
 		cancel()

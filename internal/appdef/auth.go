@@ -1,7 +1,11 @@
 package appdef
 
 import (
+	"encoding/json"
+	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 
 	"github.com/switchboardhq/switchboard/internal/jsonv"
 )
@@ -17,6 +21,24 @@ type Auth struct {
 	ClientID             SettingRef
 	ClientSecret         SettingRef
 	ExtraAuthorizeParams map[string]string
+	// RefreshOn lists the upstream statuses that make a run refresh the
+	// account's token once and retry once (SPEC 13; [401] when not given:
+	// some providers answer 403 for an expired token).
+	RefreshOn []int
+}
+
+// Refreshes reports whether an upstream status calls for a refresh and one
+// retry.
+func (a *Auth) Refreshes(status int) bool {
+	if a == nil {
+		return false
+	}
+	for _, s := range a.RefreshOn {
+		if s == status {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *compiler) auth(v any, ptr string) {
@@ -26,8 +48,8 @@ func (c *compiler) auth(v any, ptr string) {
 		return
 	}
 	c.unknown(obj, ptr, []string{"type", "grantType", "authorizationUrl", "tokenUrl", "revocationUrl", "scopes",
-		"clientId", "clientSecret", "extraAuthorizeParams"}, "auth")
-	a := &Auth{ExtraAuthorizeParams: map[string]string{}}
+		"clientId", "clientSecret", "extraAuthorizeParams", "refreshOn"}, "auth")
+	a := &Auth{ExtraAuthorizeParams: map[string]string{}, RefreshOn: c.refreshOn(obj, ptr)}
 	if t, ok := c.str(obj, "type", ptr, true); ok {
 		if t != "oauth2" {
 			c.fail(Pointer(ptr, "type"), "type must be oauth2; got %q", t)
@@ -98,4 +120,34 @@ func (c *compiler) accountName(obj *jsonv.Object, ptr string) string {
 		return ""
 	}
 	return name
+}
+
+// refreshOn reads auth.refreshOn: a non-empty array of distinct HTTP
+// statuses from 400 to 599 ([401] when absent).
+func (c *compiler) refreshOn(obj *jsonv.Object, ptr string) []int {
+	v, ok := obj.Get("refreshOn")
+	if !ok {
+		return []int{http.StatusUnauthorized}
+	}
+	ptr = Pointer(ptr, "refreshOn")
+	arr, ok := v.([]any)
+	if !ok || len(arr) == 0 {
+		c.fail(ptr, "refreshOn must be a non-empty array of the upstream statuses that mean an expired token, such as [401, 403]; got %s", display(v))
+		return nil
+	}
+	var out []int
+	for i, e := range arr {
+		n, isNum := e.(json.Number)
+		s, err := strconv.Atoi(string(n))
+		if !isNum || err != nil || s < 400 || s > 599 {
+			c.fail(Pointer(ptr, i), "each status in refreshOn must be an integer from 400 to 599, such as 401 or 403; got %s", display(e))
+			continue
+		}
+		if slices.Contains(out, s) {
+			c.fail(Pointer(ptr, i), "%d is listed twice in refreshOn", s)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }

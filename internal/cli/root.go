@@ -61,6 +61,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		secretsCommand(e),
 		auditCommand(e, cc),
 		mockCommand(e),
+		limitsCommand(e, cc),
 	)
 	err := root.ExecuteContext(ctx)
 	if err != nil {

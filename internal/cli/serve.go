@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/limit"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/server"
 )
@@ -82,6 +83,8 @@ directory, creates an org and prints its admin key.`,
 	f.IntVar(&cfg.MaxBodies, "max-bodies", httpapi.DefaultMaxBodies, "the most request bodies read at once; beyond it a request answers 503 at once")
 	f.IntVar(&cfg.MaxBodiesPerKey, "max-bodies-per-key", httpapi.DefaultMaxBodiesPerKey, "the most request bodies read at once for one API key")
 	f.StringVar(&watch, "watch", "", "with --dev: register every definition in this directory, and again when its file changes")
+
+	f.IntVar(&cfg.MaxInflightPerUpstream, "max-inflight-per-upstream", limit.DefaultMaxInflight, "the most runs of one org in flight to one upstream host; beyond it a run answers 503 at once")
 	f.DurationVar(&cfg.AuditRetention, "audit-retention", server.DefaultAuditRetention, "how long audit entries are kept (older ones are deleted in small batches; 0 keeps them forever)")
 	return cmd
 }

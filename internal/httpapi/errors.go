@@ -63,6 +63,12 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header()[k] = v
 		}
 	}
+	var hs interface{ ResponseHeader() http.Header } // a refusal's Retry-After and RateLimit fields (SPEC 13)
+	if errors.As(err, &hs) {
+		for k, v := range hs.ResponseHeader() {
+			w.Header()[k] = v
+		}
+	}
 	if e.Code == switchboard.CodeInternal {
 		i := info(w)
 		i.log.Error("internal error", "request_id", i.id, "route", r.Pattern, "err", err)

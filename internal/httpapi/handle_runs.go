@@ -111,6 +111,9 @@ func writeAnswer(w http.ResponseWriter, a runner.Answer) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["Content-Length"] = []string{strconv.Itoa(len(a.Doc) + len(tail))}
+	if a.RetryAfter != "" {
+		h["Retry-After"] = []string{a.RetryAfter} // the upstream's, while it lasts (SPEC 13)
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(a.Doc)
 	_, _ = io.WriteString(w, tail)

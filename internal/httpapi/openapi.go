@@ -72,6 +72,7 @@ func (s *Server) buildOpenAPI(version string) ([]byte, error) {
 var rawBodies = map[string]any{
 	"AppDefinition": appDefinitionDoc{},
 	"Settings":      settingsDoc{},
+	"AppLimits":     map[string]rateDoc{},
 	"RunCommand":    nil,
 }
 

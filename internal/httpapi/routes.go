@@ -115,6 +115,19 @@ func (s *Server) addRoutes() {
 
 	var getAccounts handlerFunc // served by the dispatcher of GET /v1/apps/{app}/{sub}, below
 
+	var getAppLimits handlerFunc // served by the same dispatcher
+
+	if s.limits != nil {
+		s.handle("GET /v1/orgs/{org}/limits", op{id: "getOrgLimits", summary: "Get an org's own rate limit (null when it has none)", tag: "limits",
+			roles: operator, req: orgLimitPath{}, resp: orgLimitsDoc{}, errs: []int{404}}, handleOrgLimitsGet(s.limits))
+		s.handle("PUT /v1/orgs/{org}/limits", op{id: "putOrgLimits", summary: "Set an org's own rate limit: runs a second and burst (null removes it)", tag: "limits",
+			roles: operator, req: orgLimitsRequest{}, resp: orgLimitsDoc{}, errs: []int{400, 404}}, handleOrgLimitsPut(s.limits))
+		s.handle("PUT /v1/apps/{app}/limits", op{id: "putAppLimits", summary: "Set rate limits of an installed app's commands and actions (null removes one)", tag: "limits",
+			roles: admin, req: appPath{}, rawBody: "AppLimits", resp: appLimitsDoc{}, errs: []int{400, 404}}, handleAppLimitsPut(s.limits))
+		getAppLimits = s.operation("GET /v1/apps/{app}/limits", op{id: "getAppLimits", summary: "Get the rate limits of an installed app's commands and actions", tag: "limits",
+			roles: admin, req: appPath{}, resp: appLimitsDoc{}, errs: []int{404}}, handleAppLimitsGet(s.limits))
+	}
+
 	if s.oauth != nil {
 		s.handle("POST /v1/apps/{app}/accounts/{name}/authorize", op{id: "authorizeAccount", summary: "Connect an OAuth 2.0 app account: answers the provider's authorization URL", tag: "accounts",
 			roles: admin, req: authorizeRequest{}, resp: authorizeResponse{}, errs: []int{400, 404, 502}}, handleAuthorize(s.oauth, false))
@@ -149,6 +162,9 @@ func (s *Server) addRoutes() {
 		case sub == "accounts" && getAccounts != nil:
 			r.Pattern = "GET /v1/apps/{app}/accounts"
 			return getAccounts(w, r)
+		case sub == "limits" && getAppLimits != nil:
+			r.Pattern = "GET /v1/apps/{app}/limits"
+			return getAppLimits(w, r)
 		default:
 			return s.noRoute(r)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/limit"
 	"github.com/switchboardhq/switchboard/internal/oauth"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
@@ -59,6 +60,10 @@ type Config struct {
 	// Console serves the web console under /console/ (SPEC 11), with its
 	// own routes, sessions and CSRF checks; nil leaves it out.
 	Console http.Handler
+
+	// Limits reads and writes rate limits (SPEC 13); nil leaves their
+	// routes out.
+	Limits *limit.Service
 }
 
 // Server is the HTTP API.
@@ -79,6 +84,7 @@ type Server struct {
 	ids      *idSource
 	access   io.Writer
 	bodies   *bodyGate
+	limits   *limit.Service
 }
 
 // NewServer builds the API with every route of routes.go.
@@ -97,6 +103,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.metrics = newHTTPMetrics(s.promReg)
 	s.ids = newIDSource()
 	s.bodies = newBodyGate(cfg.MaxBodies, cfg.MaxBodiesPerKey)
+	s.limits = cfg.Limits
 	s.addRoutes()
 	doc, err := s.buildOpenAPI(cfg.Version)
 	if err != nil {

@@ -39,7 +39,7 @@ func (r *Runner) RunAction(ctx context.Context, p *switchboard.Principal, name s
 	if err != nil {
 		return nil, err
 	}
-	out, status, runErr := r.callAction(ctx, a, req)
+	out, status, runErr := r.callActionLimited(ctx, p.OrgID, a, req)
 	red := req.redact
 	entry := switchboard.AuditEntry{
 		ID: auditID(start), Time: start.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName,
@@ -66,6 +66,10 @@ type actionRequest struct {
 	// retry prepares the request again with a refreshed account token
 	// after a 401 (nil: no retry).
 	retry func(context.Context) (*actionRequest, error)
+	// auth is the app's OAuth client (its refreshOn); org is the run's
+	// org (SPEC 13).
+	auth *appdef.Auth
+	org  string
 }
 
 // prepareAction renders the inputTemplate with the input and the action's
@@ -95,7 +99,7 @@ func (r *Runner) prepareAction(ctx context.Context, a *appdef.Action, inst *regi
 		return nil, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the inputTemplate could not be rendered: " + err.Error(), Err: err}
 	}
 	it, _ := v.(*jsonv.Object)
-	req := &actionRequest{header: http.Header{}, redact: red, retry: retry}
+	req := &actionRequest{header: http.Header{}, redact: red, retry: retry, auth: inst.App.Auth}
 	if req.url, err = actionURL(a, data); err != nil {
 		return nil, err
 	}
@@ -220,8 +224,9 @@ func valueString(v any) string {
 
 // callAction sends the request and builds the output.
 func (r *Runner) callAction(ctx context.Context, a *appdef.Action, req *actionRequest) (any, int, error) {
+	org := req.org // a retry's request is prepared anew, without it
 	resp, err := r.out.Do(ctx, &outbound.Request{Method: req.method, URL: req.url, Header: req.header, Body: req.body})
-	if err == nil && resp.Status == http.StatusUnauthorized && req.retry != nil {
+	if err == nil && req.retry != nil && refreshes(req.auth, resp.Status) {
 		// The account's token was refused: refresh it once and retry once.
 		req2, rerr := req.retry(ctx)
 		if rerr != nil {
@@ -233,6 +238,7 @@ func (r *Runner) callAction(ctx context.Context, a *appdef.Action, req *actionRe
 	if err != nil {
 		return nil, 0, err
 	}
+	r.note(org, a.Name, resp)
 	red := req.redact
 	var body any = red.String(string(resp.Body))
 	if req.json && len(resp.Body) > 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -154,7 +153,11 @@ func (r *Runner) fetchCached(ctx context.Context, p *switchboard.Principal, cmd 
 		return served(res.doc, res.status, CacheMiss, false), nil
 	}
 	// The live call failed: serve what the cache has, stale, if anything,
-	// and let the audit entry say what the upstream answered.
+	// and let the audit entry say what the upstream answered. A run refused
+	// by a rate limit is not served from the cache (SPEC 13).
+	if ref := refusal(res.err); ref != nil && (!ref.Stale || l.Entry == nil) {
+		return fetched{cache: CacheNone}, res.err
+	}
 	if l.Entry != nil {
 		r.metrics.stale.Inc()
 		f := served(l.Entry.Doc, l.Entry.Status, CacheStale, true)
@@ -216,6 +219,9 @@ func (r *Runner) fetchAndRecord(ctx context.Context, key string, cmd *appdef.Com
 	res := r.live(ctx, cmd, c)
 	res.at = r.now()
 	res.took = res.at.Sub(start)
+	if refusal(res.err) != nil {
+		return res // refused before calling: the upstream did not fail
+	}
 	if res.err == nil && res.status < 400 {
 		ended, err := r.cache.Store(ctx, key, switchboard.CacheEntry{Doc: res.doc, Status: res.status, FetchedAt: res.at})
 		if err != nil {
@@ -240,8 +246,14 @@ func (r *Runner) fetchAndRecord(ctx context.Context, key string, cmd *appdef.Com
 
 // live calls the upstream once and encodes its answer.
 func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveResult {
+	org := c.org // a retry's call is prepared anew, without it
+	place, err := r.admit(ctx, org, cmd.Name, c.url)
+	if err != nil {
+		return &liveResult{err: err}
+	}
+	defer place.Release()
 	resp, err := r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.header, Body: c.body})
-	if err == nil && resp.Status == http.StatusUnauthorized && c.retry != nil {
+	if err == nil && c.retry != nil && refreshes(c.auth, resp.Status) {
 		// The account's token was refused: refresh it once and retry once.
 		c2, rerr := c.retry(ctx)
 		if rerr != nil {
@@ -253,6 +265,7 @@ func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveRe
 	if err != nil {
 		return &liveResult{err: err}
 	}
+	r.note(org, cmd.Name, resp)
 	return &liveResult{doc: encodeResponse(resp, cmd, c.redact), status: resp.Status}
 }
 

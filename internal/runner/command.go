@@ -84,6 +84,7 @@ func (r *Runner) RunCommand(ctx context.Context, p *switchboard.Principal, name 
 		return Answer{}, err
 	}
 	f, runErr := r.fetchCommand(ctx, p, cmd, inst, call)
+	f.answer.RetryAfter = r.retryAfter(p.OrgID, cmd.Name, &f)
 	if cmd.AuditLogging {
 		entry := switchboard.AuditEntry{
 			ID: auditID(start), Time: start.UTC(), OrgID: p.OrgID, ActorID: p.KeyID, ActorName: p.KeyName,
@@ -119,6 +120,10 @@ type call struct {
 	// retry prepares the request again with a refreshed token, after the
 	// upstream refused the account's token with a 401 (nil: no retry).
 	retry func(context.Context) (*call, error)
+	// auth is the app's OAuth client, whose refreshOn says which statuses
+	// call for the retry; org is the org the run is for (SPEC 13).
+	auth *appdef.Auth
+	org  string
 }
 
 // prepareCommand checks the args, renders the URL, headers and body, checks
@@ -139,7 +144,7 @@ func (r *Runner) prepareCommand(ctx context.Context, cmd *appdef.Command, inst *
 		if err != nil {
 			return nil, err
 		}
-		acct, c.redact = a.scope, a.redact
+		acct, c.redact, c.auth = a.scope, a.redact, inst.App.Auth
 		if failed == "" {
 			token := a.token
 			c.retry = func(ctx context.Context) (*call, error) { return r.prepareCommand(ctx, cmd, inst, req, token) }
@@ -319,6 +324,7 @@ func (r *Runner) renderValue(v any, data any, path []pathToken, problems *[]swit
 // fetchCommand calls the upstream, through the cache when the command has
 // cacheSeconds, and encodes the run response.
 func (r *Runner) fetchCommand(ctx context.Context, p *switchboard.Principal, cmd *appdef.Command, inst *registry.Installed, c *call) (fetched, error) {
+	c.org = p.OrgID
 	if cmd.CacheSeconds > 0 && r.cache != nil {
 		return r.fetchCached(ctx, p, cmd, inst, c)
 	}
@@ -376,6 +382,9 @@ type Answer struct {
 	// Envelope is the seed platform's document of the run, when the
 	// request asked for it.
 	Envelope []byte
+	// RetryAfter is the upstream's Retry-After while it lasts (SPEC 13),
+	// for the answer's Retry-After header ("" for none).
+	RetryAfter string
 }
 
 // tails are the closing members of each answer, built once.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/appdef"
+	"github.com/switchboardhq/switchboard/internal/limit"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/tmpl"
@@ -40,6 +41,9 @@ type Config struct {
 	// Accounts gives the access tokens of OAuth 2.0 app accounts; nil
 	// fails every run that names an appAccountName.
 	Accounts Accounts
+	// Limits are the rate limits, the cap on runs in flight and the
+	// upstreams' Retry-After (SPEC 13); nil runs without limits.
+	Limits *limit.Limits
 }
 
 // Accounts gives access tokens of app accounts (internal/oauth.Manager).
@@ -65,6 +69,7 @@ type Runner struct {
 	metrics  *Metrics
 	accounts Accounts
 	flight   flightGroup
+	limits   *limit.Limits
 
 	cacheLogMu    sync.Mutex
 	cacheLoggedAt time.Time
@@ -72,7 +77,7 @@ type Runner struct {
 
 // New returns a Runner. Close it to flush the audit log.
 func New(cfg Config) *Runner {
-	r := &Runner{reg: cfg.Registry, out: cfg.Outbound, log: cfg.Log, now: cfg.Now, store: cfg.Store, cache: cfg.Cache, metrics: cfg.Metrics, accounts: cfg.Accounts}
+	r := &Runner{reg: cfg.Registry, out: cfg.Outbound, log: cfg.Log, now: cfg.Now, store: cfg.Store, cache: cfg.Cache, metrics: cfg.Metrics, accounts: cfg.Accounts, limits: cfg.Limits}
 	if r.metrics == nil {
 		r.metrics = NewMetrics(prometheus.NewRegistry())
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/limit"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 )
 
@@ -64,6 +65,9 @@ type Config struct {
 	// LogOutput receives the log lines (os.Stderr for serve); nil discards
 	// them unless Log is set.
 	LogOutput io.Writer
+	// MaxInflightPerUpstream caps the runs of one org in flight to one
+	// upstream host (SPEC 13; New takes 0 as limit.DefaultMaxInflight).
+	MaxInflightPerUpstream int
 
 	// The fields below are for tests and embedders; their zero values are
 	// what serve uses.
@@ -88,6 +92,9 @@ type Config struct {
 	// when 0; the first pass comes a minute after start, or after
 	// AuditPruneEvery when that is shorter).
 	AuditPruneEvery time.Duration
+	// RedisPrefix namespaces the keys this instance keeps in Redis ("sb:"
+	// when empty), so that tests or deployments can share one Redis.
+	RedisPrefix string
 	// Log, when set, is the logger instead of one made from LogFormat,
 	// LogLevel and LogOutput; request lines then go through it too.
 	Log *slog.Logger
@@ -121,6 +128,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AuditRetention < 0 || (c.AuditRetention > 0 && c.AuditRetention < MinAuditRetention) {
 		problems = append(problems, fmt.Sprintf("--audit-retention must be 0 (keep the audit log forever) or at least 1h, such as 2160h for 90 days, not %s", c.AuditRetention))
+	}
+	if c.MaxInflightPerUpstream < 0 {
+		problems = append(problems, fmt.Sprintf("--max-inflight-per-upstream must be at least 1 (0 is the default, %d), not %d", limit.DefaultMaxInflight, c.MaxInflightPerUpstream))
 	}
 	if c.CacheBytes <= 0 {
 		problems = append(problems, "--cache-bytes must be positive")

@@ -28,6 +28,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/cache"
 	"github.com/switchboardhq/switchboard/internal/console"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
+	"github.com/switchboardhq/switchboard/internal/limit"
 	"github.com/switchboardhq/switchboard/internal/mcp"
 	"github.com/switchboardhq/switchboard/internal/oauth"
 	"github.com/switchboardhq/switchboard/internal/outbound"
@@ -149,7 +150,7 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	case respCache != nil:
 	case cfg.RedisURL != "":
 		redis.QuietLogger(log)
-		rc, err := redis.New(ctx, cfg.RedisURL, redis.Options{Log: log, Now: cfg.Now})
+		rc, err := redis.New(ctx, cfg.RedisURL, redis.Options{Log: log, Now: cfg.Now, Prefix: cfg.RedisPrefix})
 		if err != nil {
 			return nil, err
 		}
@@ -160,8 +161,12 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 		mem.RegisterMetrics(in.Metrics)
 		respCache = mem
 	}
+	limits, err := in.openLimits(ctx, &cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	in.Runner = runner.New(runner.Config{Registry: in.Registry, Store: in.Store, Outbound: out, Log: log, Now: cfg.Now,
-		Cache: respCache, Metrics: runner.NewMetrics(in.Metrics), Accounts: in.OAuth})
+		Cache: respCache, Metrics: runner.NewMetrics(in.Metrics), Accounts: in.OAuth, Limits: limits})
 
 	// The session index follows the registry's change feed (subscribed
 	// before Run starts following it) and loads once the keys it acts as
@@ -178,7 +183,8 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	in.Registry.OnApplied(agents.Applied)
 
 	hcfg := httpapi.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions, Log: log, Metrics: in.Metrics, Version: cfg.Version,
-		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey, MCP: agents}
+		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey, MCP: agents,
+		Limits: limit.NewService(in.Store, in.Store, in.Registry)}
 	if in.Console, err = console.New(console.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions,
 		Store: in.Store, Orgs: in.Store, Log: log, Now: cfg.Now, PublicURL: publicURL, OperatorKey: cfg.OperatorKey}); err != nil {
 		return nil, err

@@ -37,6 +37,8 @@ func Run(t *testing.T, newStore func(t *testing.T) switchboard.Store) {
 		{"Sessions", testSessions},
 		{"ConsoleSessions", testConsoleSessions},
 		{"OrgDirectory", testOrgDirectory},
+
+		{"Limits", testLimits},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
