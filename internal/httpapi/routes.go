@@ -50,6 +50,7 @@ func (s *Server) addRoutes() {
 	s.handleOpen("GET /readyz", op{id: "readyz", summary: "Readiness: the database answers and this instance's secret key opens the stored secrets", tag: "operations", errs: []int{503}}, s.handleReadyz())
 	s.handleOpen("GET /metrics", op{id: "metrics", summary: "Prometheus metrics", tag: "operations"}, s.handleMetrics())
 	s.handleOpen("GET /openapi.json", op{id: "openapi", summary: "This OpenAPI document", tag: "operations"}, s.handleOpenAPI())
+	s.handleOpen("GET /v1/version", op{id: "getVersion", summary: "The server's version, commit and build time", tag: "operations", resp: buildResponse{}}, handleVersion(s.version))
 	s.handleOpen("GET /sdk/v1/switchboard.js", op{id: "sdkScript", summary: "The browser SDK, as a classic script or an ES module (defines globalThis.Switchboard)", tag: "sdk"}, handleSDKFile(sdk.JS, javascriptType))
 	s.handleOpen("GET /sdk/v1/switchboard.mjs", op{id: "sdkModule", summary: "The browser SDK as an ES module with named exports", tag: "sdk"}, handleSDKFile(sdk.MJS, javascriptType))
 	s.handleOpen("GET /sdk/v1/switchboard.d.ts", op{id: "sdkTypes", summary: "The browser SDK's TypeScript declarations", tag: "sdk"}, handleSDKFile(sdk.DTS, typescriptType))

@@ -40,7 +40,8 @@ type Config struct {
 	// route, path, status, ms, org, key_id, error).
 	Log     *slog.Logger
 	Metrics *prometheus.Registry
-	// Version is reported in the OpenAPI document.
+	// Version is reported in the OpenAPI document and by GET /v1/version
+	// (the build info's module version when empty).
 	Version string
 	// Ready, when set, is consulted by /readyz besides the store.
 	Ready func(context.Context) error
@@ -75,6 +76,7 @@ type Server struct {
 	ids      *idSource
 	access   io.Writer
 	bodies   *bodyGate
+	version  string
 }
 
 // NewServer builds the API with every route of routes.go.
@@ -92,6 +94,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.metrics = newHTTPMetrics(s.promReg)
 	s.ids = newIDSource()
 	s.bodies = newBodyGate(cfg.MaxBodies, cfg.MaxBodiesPerKey)
+	s.version = cfg.Version
 	s.addRoutes()
 	doc, err := s.buildOpenAPI(cfg.Version)
 	if err != nil {
