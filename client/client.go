@@ -197,6 +197,8 @@ type AppVersion struct {
 	} `json:"versions,omitempty"`
 	// Created is true when the registration stored a new version (201).
 	Created bool `json:"-"`
+	// Raw is the answer as the server sent it (set by RegisterApp).
+	Raw json.RawMessage `json:"-"`
 }
 
 // RegisterApp registers a definition: a private app of the caller's org, or
@@ -206,9 +208,16 @@ func (c *Client) RegisterApp(ctx context.Context, definition []byte, public bool
 	if public {
 		q = url.Values{"visibility": {"public"}}
 	}
+	var raw json.RawMessage
+	status, err := c.do(ctx, "POST", "/v1/apps/available", q, definition, &raw)
 	var out AppVersion
-	status, err := c.do(ctx, "POST", "/v1/apps/available", q, definition, &out)
+	if err == nil {
+		if err = json.Unmarshal(raw, &out); err != nil {
+			err = fmt.Errorf("decode POST /v1/apps/available answer: %w", err)
+		}
+	}
 	out.Created = status == http.StatusCreated
+	out.Raw = raw
 	return &out, err
 }
 

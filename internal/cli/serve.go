@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/buildinfo"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/server"
@@ -102,7 +103,8 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 		}
 		cfg.OperatorKey = k
 	}
-	cfg.Version = Version
+	build := buildinfo.Read(Version)
+	cfg.Version = build.Version
 	cfg.LogOutput = e.stderr
 	in, err := server.New(ctx, *cfg)
 	if err != nil {
@@ -114,7 +116,7 @@ func serve(ctx context.Context, cfg *Config, e *env) error {
 			in.Log.Error("dev bootstrap", "err", err)
 		}
 	}
-	fmt.Fprintf(e.stdout, "Switchboard %s listening on %s\n", Version, in.URL)
+	fmt.Fprintf(e.stdout, "Switchboard %s listening on %s\n", build, in.URL)
 	return in.Run(ctx)
 }
 
