@@ -46,7 +46,7 @@ func addCompletions(root *cobra.Command, e *env, cc *clientConfig) {
 			}
 			list, err := names(cmd)
 			if err != nil {
-				cobra.CompDebugln("switchboard: "+err.Error(), true)
+				cobra.CompDebugln("switchboard: "+err.Error(), false) // to BASH_COMP_DEBUG_FILE only
 				return nil, cobra.ShellCompDirectiveError | cobra.ShellCompDirectiveNoFileComp
 			}
 			var out []string

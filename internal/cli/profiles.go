@@ -226,8 +226,13 @@ func (e *configError) Unwrap() error { return e.err }
 // slash. A URL without a scheme is taken as http:// for a loopback host
 // and explained otherwise.
 func normalizeServer(s string) (string, error) {
-	s = strings.TrimRight(strings.TrimSpace(s), "/")
-	if !strings.Contains(s, "://") {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "://") {
+		if scheme, rest, _ := strings.Cut(s, "://"); strings.TrimRight(rest, "/") != "" {
+			s = scheme + "://" + strings.TrimRight(rest, "/")
+		}
+	} else {
+		s = strings.TrimRight(s, "/")
 		host := s
 		if i := strings.IndexByte(host, '/'); i >= 0 {
 			host = host[:i]
