@@ -85,7 +85,7 @@ func (s *Server) addRoutes() {
 		roles: admin, req: appPath{}, rawBody: "Settings", resp: settingsDoc{}, errs: []int{400, 404}}, handleSettingsPut(s.reg))
 
 	s.handle("POST /v1/commands/{name}/run", op{id: "runCommand", summary: "Run a command (a key, or a session token for its commands)", tag: "commands",
-		roles: members, sessions: true, req: runCommandRequest{}, resp: runCommandResponse{}, errs: []int{400, 404, 413, 502, 504}},
+		roles: members, sessions: true, req: runCommandRequest{}, resp: runCommandResponse{}, errs: []int{400, 404, 413, 424, 429, 502, 503, 504}},
 		handleCommandRun(s.run))
 	s.handle("GET /v1/commands", op{id: "listCommands", summary: "List the commands of the org's installed apps", tag: "commands",
 		roles: members, resp: commandListResponse{}}, handleCommandList(s.run))
@@ -103,7 +103,7 @@ func (s *Server) addRoutes() {
 			roles: members, req: sessionPath{}, status: 204, errs: []int{404}}, handleSessionDelete(s.sessions))
 	}
 	s.handle("POST /v1/actions/{name}/run", op{id: "runAction", summary: "Run a rest_api workflow action", tag: "actions",
-		roles: members, req: runActionRequest{}, resp: runActionResponse{}, errs: []int{400, 404, 413, 502, 504}},
+		roles: members, req: runActionRequest{}, resp: runActionResponse{}, errs: []int{400, 404, 413, 424, 429, 502, 503, 504}},
 		handleActionRun(s.run))
 	s.handle("GET /v1/actions", op{id: "listActions", summary: "List the workflow actions of the org's installed apps", tag: "actions",
 		roles: members, resp: actionListResponse{}}, handleActionList(s.run))
