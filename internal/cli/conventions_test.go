@@ -213,6 +213,18 @@ func TestCommandConventions(t *testing.T) {
 		{args: []string{"--server", "switchboard.example.com", "apps", "list"}, code: 2,
 			stderr: []string{`the server URL "switchboard.example.com" has no scheme: write https://switchboard.example.com`}},
 		{args: []string{"--server", "ftp://example.com", "apps", "list"}, code: 2, stderr: []string{"is not http or https"}},
+
+		// the commands that need no server
+		{args: []string{"apps", "validate", shop}, stdout: []string{shop + " is valid: app shop version 1.0.0, 2 command(s), 2 action(s)"}},
+		{args: []string{"apps", "validate", bad}, code: 1, stdout: []string{bad + ":3:3 /version: "}, stderr: []string{"is invalid: 2 problem(s)"}},
+		{args: []string{"apps", "validate"}, code: 2, stderr: []string{"missing argument FILE"}},
+		{args: []string{"mock", filepath.Join(dir, "nope.json")}, code: 1, stderr: []string{"no such file"}},
+		{args: []string{"mock"}, code: 2, stderr: []string{"missing argument FILE", "Usage: switchboard mock FILE"}},
+		{args: []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, env: map[string]string{"SWITCHBOARD_OPERATOR_KEY": "short"}, code: 1, stderr: []string{"shorter than 32"}},
+		{args: []string{"serve", "--adr", "127.0.0.1:0"}, code: 2, stderr: []string{"unknown flag: --adr", "Usage: switchboard serve [flags]"}},
+		{args: []string{"secrets", "rotate", "extra"}, code: 2, stderr: []string{`unknown command "extra" for "switchboard secrets rotate"`}},
+		{args: []string{"audit", "export", "--since", "1h"}, stdout: []string{`"command":"kustomer.app.shop_acme.ok"`}, stderr: []string{"exported "}},
+		{args: []string{"accounts", "connect", "shop"}, code: 1, stderr: []string{"error: 400 "}},
 	}
 	for _, c := range cases {
 		c.run(t, env)
