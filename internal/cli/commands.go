@@ -129,10 +129,10 @@ func auditCommand(e *env, cc *clientConfig) *cobra.Command {
 				return err
 			}
 			c := cc.client(e)
-			entries := []client.AuditEntry{}
+			entries := []json.RawMessage{} // as the server wrote them, for -o json
 			var next string
 			for {
-				page, cursor, err := c.AuditLogs(cmd.Context(), q)
+				page, cursor, err := c.AuditLogsRaw(cmd.Context(), q)
 				if err != nil {
 					return err
 				}
@@ -148,7 +148,11 @@ func auditCommand(e *env, cc *clientConfig) *cobra.Command {
 			}
 			return e.showValue(map[string]any{"items": entries, "nextCursor": next}, func(t *tableWriter) error {
 				t.row("TIME", "EVENT", "ACTOR", "COMMAND", "METHOD", "URL", "STATUS", "UPSTREAM", "MS", "CACHE", "ERROR")
-				for _, en := range entries {
+				for _, raw := range entries {
+					var en client.AuditEntry
+					if err := json.Unmarshal(raw, &en); err != nil {
+						return fmt.Errorf("the server sent an audit entry that is not one: %w", err)
+					}
 					upstream := "-"
 					if en.UpstreamStatus != 0 {
 						upstream = strconv.Itoa(en.UpstreamStatus)

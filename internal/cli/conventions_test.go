@@ -214,6 +214,15 @@ func TestCommandConventions(t *testing.T) {
 			stderr: []string{`the server URL "switchboard.example.com" has no scheme: write https://switchboard.example.com`}},
 		{args: []string{"--server", "ftp://example.com", "apps", "list"}, code: 2, stderr: []string{"is not http or https"}},
 
+		// api: any route; status: health, readiness, version
+		{args: []string{"api", "/v1/apps/installed"}, stdout: []string{`{"items":[{"app":"shop_acme"`}},
+		{args: []string{"api", "v1/apps/shop/settings", "-X", "PUT", "--input", `{"default":{"region":"us"}}`}, stdout: []string{`"region":"us"`}},
+		{args: []string{"api", "/v1/nope"}, code: 4, stderr: []string{"404 not_found", "GET /openapi.json lists every route"}},
+		{args: []string{"api", "/metrics"}, stdout: []string{"# TYPE "}},
+		{args: []string{"api", "/v1/keys", "--input", "{"}, code: 2, stderr: []string{"--input is not JSON"}},
+		{args: []string{"status"}, stdout: []string{s.URL + " (unversioned): ready\n"}},
+		{args: []string{"status", "--json"}, stdout: []string{`{"live":true,"ready":true,"version":"unversioned","server":"` + s.URL + `"}`}},
+
 		// the commands that need no server
 		{args: []string{"apps", "validate", shop}, stdout: []string{shop + " is valid: app shop version 1.0.0, 2 command(s), 2 action(s)"}},
 		{args: []string{"apps", "validate", bad}, code: 1, stdout: []string{bad + ":3:3 /version: "}, stderr: []string{"is invalid: 2 problem(s)"}},

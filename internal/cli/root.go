@@ -79,6 +79,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		profilesCommand(e, cc),
 		versionCommand(e, cc),
 		sessionsCommand(e, cc),
+		apiCommand(e, cc),
+		statusCommand(e, cc),
 	)
 	addCompletions(root, e, cc)
 	strictUsage(root)
