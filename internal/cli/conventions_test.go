@@ -128,7 +128,8 @@ func conventionsServer(t *testing.T) (*served, map[string]string, string) {
 // script rely on: the API's JSON in a pipe, tables with -o table, and the
 // exit statuses of the README.
 func TestCommandConventions(t *testing.T) {
-	t.Parallel()
+	// Not parallel: each starts a server, and the package's parallel tests
+	// start enough of them at once on a busy machine.
 	s, env, dir := conventionsServer(t)
 	shop, bad := filepath.Join(dir, "shop.json"), filepath.Join(dir, "bad.json")
 	cases := []cliCase{
@@ -286,7 +287,8 @@ func TestNoServerMessage(t *testing.T) {
 // still win, a profile's key never goes to another server, and logout
 // forgets it.
 func TestLoginProfiles(t *testing.T) {
-	t.Parallel()
+	// Not parallel: each starts a server, and the package's parallel tests
+	// start enough of them at once on a busy machine.
 	s, env, dir := conventionsServer(t)
 	key := env["SWITCHBOARD_KEY"]
 	cliCase{args: []string{"apps", "register", filepath.Join(dir, "shop.json")}}.run(t, env)
@@ -363,7 +365,8 @@ func TestLoginProfiles(t *testing.T) {
 // version and --version print the CLI's build and the server's; the
 // server's start-up line no longer says "dev".
 func TestVersion(t *testing.T) {
-	t.Parallel()
+	// Not parallel: each starts a server, and the package's parallel tests
+	// start enough of them at once on a busy machine.
 	s, env, _ := conventionsServer(t)
 	versionLine := regexp.MustCompile(`(?m)^switchboard \S+ \(.*go1\.\d+.*\)$`)
 	for _, args := range [][]string{{"version"}, {"--version"}} {
@@ -392,7 +395,8 @@ func TestVersion(t *testing.T) {
 
 // The shell completion is there, and completes names from the server.
 func TestCompletion(t *testing.T) {
-	t.Parallel()
+	// Not parallel: each starts a server, and the package's parallel tests
+	// start enough of them at once on a busy machine.
 	_, env, dir := conventionsServer(t)
 	cliCase{args: []string{"apps", "register", filepath.Join(dir, "shop.json")}}.run(t, env)
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {

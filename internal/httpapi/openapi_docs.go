@@ -23,6 +23,10 @@ type opDoc struct {
 	req      string // the request body's example (JSON), for an operation that reads one
 	resp     string // the success answer's example: JSON, or text of respType
 	respType string // the success answer's media type when it is not JSON
+	// page marks an operation that a browser is sent to: it answers its
+	// errors as an HTML page (the problem's detail in words), and it may
+	// redirect.
+	page bool
 }
 
 var opDocs = map[string]opDoc{
@@ -102,7 +106,7 @@ var opDocs = map[string]opDoc{
 	"authorizeDefaultAccount": {desc: "Starts connecting the app's default OAuth 2.0 account, as authorizeAccount does for a named one.",
 		req: `{"returnUrl":"https://console.example.com/apps/crm"}`, resp: `{"authorizationUrl":"https://auth.example-crm.com/authorize?client_id=abc&response_type=code&state=st_1a2b3c","expiresAt":"2026-12-01T12:10:00Z"}`},
 	"disconnectAccount": {desc: "Disconnects an app account, revoking its token at the provider when the definition names a revocation URL; its commands then answer 424 account_disconnected."},
-	"oauthRedirect": {desc: "The OAuth 2.0 redirect URI that the provider sends the browser back to: the single-use state authenticates it, the code is exchanged for tokens, and the browser is sent on to the returnUrl (or shown a page saying the account is connected).",
+	"oauthRedirect": {page: true, desc: "The OAuth 2.0 redirect URI that the provider sends the browser back to: the single-use state authenticates it, the code is exchanged for tokens, and the browser is sent on to the returnUrl (or shown a page saying the account is connected).",
 		respType: "text/html; charset=utf-8", resp: "<!doctype html><title>Connected</title><p>The account default of crm is connected. You can close this page.</p>\n"},
 	"listAccounts": {desc: "Lists an app's OAuth 2.0 accounts for the org: status, scopes, expiry and last refresh; never a token.",
 		resp: `{"items":[{"name":"default","status":"connected","scopes":["read","write"],"expiresAt":"2026-12-01T13:00:00Z","lastRefreshedAt":"2026-12-01T12:00:00Z","connectedAt":"2026-11-30T09:00:00Z"}]}`},
@@ -276,6 +280,12 @@ func finishOpenAPI(doc map[string]any, routes []route) error {
 		for status, r := range responses {
 			resp := r.(map[string]any)
 			code, _ := strconv.Atoi(status)
+			if code >= 400 && d.page {
+				resp["description"] = http.StatusText(code) + ": a page that says why the account was not connected and what to do"
+				resp["content"] = map[string]any{"text/html; charset=utf-8": map[string]any{"schema": map[string]any{"type": "string"},
+					"example": "<!doctype html><title>The account was not connected</title><p>the authorization request expired or was already used: connect the account again.</p>\n"}}
+				continue
+			}
 			if code >= 400 {
 				// One shared answer per status, with an example of each
 				// code it carries.
@@ -303,6 +313,10 @@ func finishOpenAPI(doc map[string]any, routes []route) error {
 			if err := setExample(resp, "application/json", d.resp); err != nil {
 				return fmt.Errorf("openapi %s: answer example: %w", rt.doc.id, err)
 			}
+		}
+		if d.page {
+			responses["302"] = map[string]any{"description": "Found: the account is connected; the browser goes on to the returnUrl given when authorizing",
+				"headers": map[string]any{"Location": map[string]any{"description": "The returnUrl", "schema": map[string]any{"type": "string", "format": "uri"}}}}
 		}
 		if rt.doc.id == "runCommand" {
 			addJSONAPIAnswer(responses)
