@@ -1,5 +1,10 @@
 // Package client is a typed Go client of Switchboard's REST API. The CLI and
 // the end-to-end tests use it; so can any Go program.
+//
+// Every method returns an *Error when the server answered with a problem
+// document (its Code is one of the Code constants), and a *ConnError when
+// no answer came: nothing listening at the address, a name that does not
+// resolve, a connection that broke.
 package client
 
 import (
@@ -45,7 +50,12 @@ type Problem struct {
 	Column   int    `json:"column,omitempty"`
 }
 
-// Error is a problem document the server answered with.
+// Error is a problem document the server answered with (RFC 9457). Code is
+// one of the Code constants, so that a program can tell the kinds of
+// failure apart:
+//
+//	var ce *client.Error
+//	if errors.As(err, &ce) && ce.Code == client.CodeNotFound { ... }
 type Error struct {
 	Status int       `json:"status"`
 	Code   string    `json:"code"`
@@ -98,7 +108,10 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, err
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		return 0, &ConnError{Server: c.base, Err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
@@ -184,6 +197,8 @@ type AppVersion struct {
 	} `json:"versions,omitempty"`
 	// Created is true when the registration stored a new version (201).
 	Created bool `json:"-"`
+	// Raw is the answer as the server sent it (set by RegisterApp).
+	Raw json.RawMessage `json:"-"`
 }
 
 // RegisterApp registers a definition: a private app of the caller's org, or
@@ -193,9 +208,16 @@ func (c *Client) RegisterApp(ctx context.Context, definition []byte, public bool
 	if public {
 		q = url.Values{"visibility": {"public"}}
 	}
+	var raw json.RawMessage
+	status, err := c.do(ctx, "POST", "/v1/apps/available", q, definition, &raw)
 	var out AppVersion
-	status, err := c.do(ctx, "POST", "/v1/apps/available", q, definition, &out)
+	if err == nil {
+		if err = json.Unmarshal(raw, &out); err != nil {
+			err = fmt.Errorf("decode POST /v1/apps/available answer: %w", err)
+		}
+	}
 	out.Created = status == http.StatusCreated
+	out.Raw = raw
 	return &out, err
 }
 
@@ -330,7 +352,8 @@ type RunRequest struct {
 	Args    map[string]string `json:"args,omitempty"`
 }
 
-// RunResult is a command run's answer (SPEC 4.7).
+// RunResult is a command run's answer: the upstream's status, headers and
+// body, and how the cache served it (none, miss, hit or stale).
 type RunResult struct {
 	Status        int               `json:"status"`
 	Headers       map[string]string `json:"headers"`
@@ -524,3 +547,21 @@ func (c *Client) DisconnectAccount(ctx context.Context, app, name string) error 
 	_, err := c.do(ctx, "DELETE", "/v1/apps/"+url.PathEscape(app)+"/accounts/"+url.PathEscape(name), nil, nil, nil)
 	return err
 }
+
+// ServerVersion is what a server says of its build (GET /v1/version).
+type ServerVersion struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit,omitempty"`
+	BuildTime string `json:"buildTime,omitempty"`
+	GoVersion string `json:"goVersion,omitempty"`
+}
+
+// Version asks the server for its version; it needs no key.
+func (c *Client) Version(ctx context.Context) (*ServerVersion, error) {
+	var out ServerVersion
+	_, err := c.do(ctx, "GET", "/v1/version", nil, nil, &out)
+	return &out, err
+}
+
+// Server returns the base URL the client calls.
+func (c *Client) Server() string { return c.base }

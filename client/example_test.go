@@ -206,10 +206,24 @@ func ExampleClient_RunCommand_refused() {
 	_, err := admin.RunCommand(ctx, "shop.noSuchCommand", client.RunRequest{})
 	var ce *client.Error
 	if errors.As(err, &ce) {
-		fmt.Println(ce.Status, ce.Code)
+		fmt.Println(ce.Status, ce.Code, ce.Code == client.CodeNotFound)
 	}
 	// Output:
-	// 404 not_found
+	// 404 not_found true
+}
+
+// A server that does not answer is a *ConnError, never an *Error: there is
+// no problem document to read.
+func ExampleConnError() {
+	url, stop := startServer()
+	stop() // nothing listens there any more
+
+	_, err := client.New(url, "sbk_any", nil).Apps(context.Background())
+	var conn *client.ConnError
+	var ce *client.Error
+	fmt.Println(errors.As(err, &conn), conn.Refused(), errors.As(err, &ce))
+	// Output:
+	// true true false
 }
 
 // An invalid definition is refused with every problem at once, each located

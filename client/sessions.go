@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-// SessionRequest asks for a browser session (SPEC 10).
+// SessionRequest asks for a browser session: the commands it may run, the
+// args it pins, the page origins it may be used from, who it is for (the
+// audit log records it) and its lifetime.
 type SessionRequest struct {
 	Commands   []string          `json:"commands"`
 	Args       map[string]string `json:"args,omitempty"`

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/switchboardhq/switchboard/client"
 )
 
 func accountsCommand(e *env, cc *clientConfig) *cobra.Command {
@@ -16,16 +18,21 @@ func accountsCommand(e *env, cc *clientConfig) *cobra.Command {
 		Short: "List an app's accounts: status, scopes, expiry (never a token)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			accts, err := cc.client(e).Accounts(cmd.Context(), args[0])
+			raw, err := cc.client(e).Raw(cmd.Context(), "GET", "/v1/apps/"+url.PathEscape(args[0])+"/accounts", nil)
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tSTATUS\tSCOPES\tEXPIRES\tLAST REFRESHED")
-			for _, a := range accts {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Name, a.Status, strings.Join(a.Scopes, " "), when(a.ExpiresAt), when(a.LastRefreshedAt))
-			}
-			return tw.Flush()
+			return e.show(raw, func(t *tableWriter) error {
+				accts, err := decodeItems[client.Account](raw)
+				if err != nil {
+					return err
+				}
+				t.row("NAME", "STATUS", "SCOPES", "EXPIRES", "LAST REFRESHED")
+				for _, a := range accts {
+					t.row(a.Name, a.Status, strings.Join(a.Scopes, " "), when(a.ExpiresAt), when(a.LastRefreshedAt))
+				}
+				return nil
+			})
 		},
 	}
 	var returnURL string

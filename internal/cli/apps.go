@@ -3,13 +3,15 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/client"
 	"github.com/switchboardhq/switchboard/internal/appdef"
+	"github.com/switchboardhq/switchboard/internal/jsonv"
 )
 
 func appsCommand(e *env, cc *clientConfig) *cobra.Command {
@@ -18,6 +20,7 @@ func appsCommand(e *env, cc *clientConfig) *cobra.Command {
 		appsValidateCommand(e),
 		appsRegisterCommand(e, cc),
 		appsListCommand(e, cc),
+		appsInstalledCommand(e, cc),
 		appsGetCommand(e, cc),
 		appsInstallCommand(e, cc),
 		appsUninstallCommand(e, cc),
@@ -78,6 +81,20 @@ func appsRegisterCommand(e *env, cc *clientConfig) *cobra.Command {
 				return err
 			}
 			v, err := cc.client(e).RegisterApp(cmd.Context(), data, public)
+			var ce *client.Error
+			if errors.As(err, &ce) && ce.Code == client.CodeInvalidDefinition {
+				// As apps validate prints them: FILE:LINE:COLUMN POINTER: message.
+				pos := jsonv.Locate(data)
+				for _, p := range ce.Errors {
+					sp := switchboard.Problem{Message: p.Message, Location: p.Location, Line: p.Line, Column: p.Column}
+					if at, ok := pos[sp.Location]; ok && sp.Line == 0 {
+						sp.Line, sp.Column = at[0], at[1]
+					}
+					fmt.Fprintf(e.stdout, "%s: %s\n", where(args[0], sp), sp.Message)
+				}
+				fmt.Fprintf(e.stderr, "error: %s\n%s is invalid: %d problem(s)\n", ce.Error(), args[0], len(ce.Errors))
+				return &ExitError{Code: ExitFailure}
+			}
 			if err != nil {
 				return err
 			}
@@ -89,7 +106,7 @@ func appsRegisterCommand(e *env, cc *clientConfig) *cobra.Command {
 			} else {
 				fmt.Fprintf(e.stderr, "%s version %s was already registered with this definition\n", v.App, v.Version)
 			}
-			return printJSON(e.stdout, v)
+			return e.show(v.Raw, nil)
 		},
 	}
 	register.Flags().BoolVar(&public, "public", false, "register a public app (needs the operator key)")
@@ -102,16 +119,46 @@ func appsListCommand(e *env, cc *clientConfig) *cobra.Command {
 		Short: "List the apps you can see",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			apps, err := cc.client(e).Apps(cmd.Context())
+			raw, err := cc.client(e).Raw(cmd.Context(), "GET", "/v1/apps/available", nil)
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "APP\tVERSION\tVISIBILITY\tTITLE")
-			for _, a := range apps {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.App, a.Version, a.Visibility, a.Title)
+			return e.show(raw, func(t *tableWriter) error {
+				apps, err := decodeItems[client.AppSummary](raw)
+				if err != nil {
+					return err
+				}
+				t.row("APP", "VERSION", "VISIBILITY", "TITLE")
+				for _, a := range apps {
+					t.row(a.App, a.Version, a.Visibility, a.Title)
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func appsInstalledCommand(e *env, cc *clientConfig) *cobra.Command {
+	return &cobra.Command{
+		Use:   "installed",
+		Short: "List your org's installed apps",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw, err := cc.client(e).Raw(cmd.Context(), "GET", "/v1/apps/installed", nil)
+			if err != nil {
+				return err
 			}
-			return tw.Flush()
+			return e.show(raw, func(t *tableWriter) error {
+				apps, err := decodeItems[client.AppSummary](raw)
+				if err != nil {
+					return err
+				}
+				t.row("APP", "VERSION", "VISIBILITY", "TITLE", "INSTALLED")
+				for _, a := range apps {
+					t.row(a.App, a.Version, a.Visibility, a.Title, when(a.InstalledAt))
+				}
+				return nil
+			})
 		},
 	}
 }
@@ -123,19 +170,15 @@ func appsGetCommand(e *env, cc *clientConfig) *cobra.Command {
 		Short: "Show an app's latest (or given) version",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := cc.client(e)
+			path := "/v1/apps/available/" + url.PathEscape(args[0])
 			if version != "" {
-				v, err := c.AppVersion(cmd.Context(), args[0], version)
-				if err != nil {
-					return err
-				}
-				return printJSON(e.stdout, v)
+				path += "/versions/" + url.PathEscape(version)
 			}
-			v, err := c.App(cmd.Context(), args[0])
+			raw, err := cc.client(e).Raw(cmd.Context(), "GET", path, nil)
 			if err != nil {
 				return err
 			}
-			return printJSON(e.stdout, v)
+			return e.show(raw, nil)
 		},
 	}
 	get.Flags().StringVar(&version, "version", "", "a version other than the latest")

@@ -149,9 +149,14 @@ func TestCommandsAndAuditCommands(t *testing.T) {
 	if !strings.HasPrefix(out, want) || !strings.Contains(out, `"body":{"path":"/orders/42","auth":"Bearer [redacted]","got":{"qty":2}},"cache":"none"}`) {
 		t.Errorf("commands run printed %s", out)
 	}
-	out, _, err = runCLI(t, env, "commands", "list")
+	// A table when asked (the default on a terminal), the API's JSON in a pipe.
+	out, _, err = runCLI(t, env, "commands", "list", "-o", "table")
 	if err != nil || !strings.Contains(out, "kustomer.app.shop_acme.order") || !strings.Contains(out, "POST") {
 		t.Errorf("commands list = %v:\n%s", err, out)
+	}
+	out, _, err = runCLI(t, env, "commands", "list")
+	if err != nil || !strings.HasPrefix(out, `{"items":[{"name":"kustomer.app.shop_acme.order"`) {
+		t.Errorf("commands list in a pipe = %v:\n%s", err, out)
 	}
 	out, _, err = runCLI(t, env, "audit", "list", "--since", "1h")
 	if err != nil || !strings.Contains(out, "kustomer.app.shop_acme.order") || !strings.Contains(out, "/orders/42") {

@@ -2,12 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,23 +22,41 @@ func commandsCommand(e *env, cc *clientConfig) *cobra.Command {
 		Short: "List the commands you can run",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cmds, err := cc.client(e).Commands(cmd.Context())
+			raw, err := cc.client(e).Raw(cmd.Context(), "GET", "/v1/commands", nil)
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tAPP\tVERSION\tMETHOD\tURL")
-			for _, c := range cmds {
-				var d struct {
-					HTTPMethod string `json:"httpMethod"`
-					URL        string `json:"url"`
+			return e.show(raw, func(t *tableWriter) error {
+				cmds, err := decodeItems[client.Command](raw)
+				if err != nil {
+					return err
 				}
-				_ = json.Unmarshal(c.Definition, &d)
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.App, c.Version, strings.ToUpper(d.HTTPMethod), d.URL)
-			}
-			return tw.Flush()
+				t.row("NAME", "APP", "VERSION", "METHOD", "URL")
+				for _, c := range cmds {
+					var d struct {
+						HTTPMethod string `json:"httpMethod"`
+						URL        string `json:"url"`
+					}
+					_ = json.Unmarshal(c.Definition, &d)
+					t.row(c.Name, c.App, c.Version, strings.ToUpper(d.HTTPMethod), d.URL)
+				}
+				return nil
+			})
 		},
 	}
+	get := &cobra.Command{
+		Use:   "get NAME",
+		Short: "Show a command: its app, version and definition",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw, err := cc.client(e).Raw(cmd.Context(), "GET", "/v1/commands/"+escapePath(args[0]), nil)
+			if err != nil {
+				return err
+			}
+			return e.show(raw, nil)
+		},
+	}
+	var allowUpstreamErrors bool
 	var argList, headerList []string
 	var body string
 	run := &cobra.Command{
@@ -72,13 +90,24 @@ func commandsCommand(e *env, cc *clientConfig) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(e.stdout, raw)
+			if err := printJSON(e.stdout, raw); err != nil {
+				return err
+			}
+			var doc struct {
+				Status int             `json:"status"`
+				Body   json.RawMessage `json:"body"`
+			}
+			if json.Unmarshal(raw, &doc) == nil && doc.Status >= 400 {
+				return upstreamFailed(e, doc.Status, doc.Body, allowUpstreamErrors)
+			}
+			return nil
 		},
 	}
+	run.Flags().BoolVar(&allowUpstreamErrors, "allow-upstream-errors", false, "exit 0 when the upstream answers 400 or more (the exit status is 5 otherwise)")
 	run.Flags().StringArrayVar(&argList, "arg", nil, "an arg as NAME=VALUE (repeatable)")
 	run.Flags().StringArrayVar(&headerList, "header", nil, "a header as NAME=VALUE (repeatable); values are templates, such as 'Bearer {{authToken}}'")
 	run.Flags().StringVar(&body, "body", "", "the body: JSON, @FILE, or @- for standard input")
-	cmd.AddCommand(list, run)
+	cmd.AddCommand(list, get, run)
 	return cmd
 }
 
@@ -86,7 +115,7 @@ func auditCommand(e *env, cc *clientConfig) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Read the audit log (admin or auditor key)"}
 	var q client.AuditQuery
 	var since, until string
-	var all, asJSON bool
+	var all bool
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List audit entries, newest first",
@@ -100,12 +129,14 @@ func auditCommand(e *env, cc *clientConfig) *cobra.Command {
 				return err
 			}
 			c := cc.client(e)
-			var entries []client.AuditEntry
+			entries := []json.RawMessage{} // as the server wrote them, for -o json
+			var next string
 			for {
-				page, next, err := c.AuditLogs(cmd.Context(), q)
+				page, cursor, err := c.AuditLogsRaw(cmd.Context(), q)
 				if err != nil {
 					return err
 				}
+				next = cursor
 				entries = append(entries, page...)
 				if !all || next == "" {
 					if next != "" {
@@ -115,20 +146,22 @@ func auditCommand(e *env, cc *clientConfig) *cobra.Command {
 				}
 				q.Cursor = next
 			}
-			if asJSON {
-				return printJSON(e.stdout, entries)
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "TIME\tEVENT\tACTOR\tCOMMAND\tMETHOD\tURL\tSTATUS\tUPSTREAM\tMS\tCACHE\tERROR")
-			for _, en := range entries {
-				upstream := "-"
-				if en.UpstreamStatus != 0 {
-					upstream = strconv.Itoa(en.UpstreamStatus)
+			return e.showValue(map[string]any{"items": entries, "nextCursor": next}, func(t *tableWriter) error {
+				t.row("TIME", "EVENT", "ACTOR", "COMMAND", "METHOD", "URL", "STATUS", "UPSTREAM", "MS", "CACHE", "ERROR")
+				for _, raw := range entries {
+					var en client.AuditEntry
+					if err := json.Unmarshal(raw, &en); err != nil {
+						return fmt.Errorf("the server sent an audit entry that is not one: %w", err)
+					}
+					upstream := "-"
+					if en.UpstreamStatus != 0 {
+						upstream = strconv.Itoa(en.UpstreamStatus)
+					}
+					t.row(en.Time.Local().Format("2006-01-02 15:04:05"), en.Event, en.Actor.Name,
+						en.Command, en.Method, en.URL, en.Status, upstream, en.DurationMs, en.Cache, en.Error)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", en.Time.Local().Format("2006-01-02 15:04:05"), en.Event, en.Actor.Name,
-					en.Command, en.Method, en.URL, en.Status, upstream, en.DurationMs, dash(en.Cache), dash(en.Error))
-			}
-			return tw.Flush()
+				return nil
+			})
 		},
 	}
 	f := list.Flags()
@@ -139,7 +172,6 @@ func auditCommand(e *env, cc *clientConfig) *cobra.Command {
 	f.IntVar(&q.Limit, "limit", 50, "entries per page (1 to 1000)")
 	f.StringVar(&q.Cursor, "cursor", "", "continue from a previous page")
 	f.BoolVar(&all, "all", false, "follow every page")
-	f.BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.AddCommand(list, auditExportCommand(e, cc))
 	return cmd
 }
@@ -194,18 +226,36 @@ func actionsCommand(e *env, cc *clientConfig) *cobra.Command {
 		Short: "List the actions you can run",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			acts, err := cc.client(e).Actions(cmd.Context())
+			raw, err := cc.client(e).Raw(cmd.Context(), "GET", "/v1/actions", nil)
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tAPP\tVERSION\tDESCRIPTION")
-			for _, a := range acts {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Name, a.App, a.Version, a.Description)
-			}
-			return tw.Flush()
+			return e.show(raw, func(t *tableWriter) error {
+				acts, err := decodeItems[client.Action](raw)
+				if err != nil {
+					return err
+				}
+				t.row("NAME", "APP", "VERSION", "DESCRIPTION")
+				for _, a := range acts {
+					t.row(a.Name, a.App, a.Version, a.Description)
+				}
+				return nil
+			})
 		},
 	}
+	get := &cobra.Command{
+		Use:   "get NAME",
+		Short: "Show an action: its app, version, definition and sampleOutputContext",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			raw, err := cc.client(e).Raw(cmd.Context(), "GET", "/v1/actions/"+escapePath(args[0]), nil)
+			if err != nil {
+				return err
+			}
+			return e.show(raw, nil)
+		},
+	}
+	var allowUpstreamErrors bool
 	var input string
 	run := &cobra.Command{
 		Use:   "run NAME",
@@ -225,6 +275,21 @@ func actionsCommand(e *env, cc *clientConfig) *cobra.Command {
 				}
 			}
 			raw, err := cc.client(e).Raw(cmd.Context(), "POST", "/v1/actions/"+escapePath(args[0])+"/run", map[string]any{"input": in})
+			var ce *client.Error
+			if errors.As(err, &ce) && ce.Code == client.CodeUpstreamError {
+				// The upstream answered 400 or more: the problem document,
+				// with its upstreamStatus and upstreamBody, is the run's
+				// document.
+				if err := printJSON(e.stdout, ce.Raw); err != nil {
+					return err
+				}
+				var doc struct {
+					Status int             `json:"upstreamStatus"`
+					Body   json.RawMessage `json:"upstreamBody"`
+				}
+				_ = json.Unmarshal(ce.Raw, &doc)
+				return upstreamFailed(e, doc.Status, doc.Body, allowUpstreamErrors)
+			}
 			if err != nil {
 				return err
 			}
@@ -232,8 +297,28 @@ func actionsCommand(e *env, cc *clientConfig) *cobra.Command {
 		},
 	}
 	run.Flags().StringVar(&input, "input", "", "the input: JSON, @FILE, or @- for standard input")
-	cmd.AddCommand(list, run)
+	run.Flags().BoolVar(&allowUpstreamErrors, "allow-upstream-errors", false, "exit 0 when the upstream answers 400 or more (the exit status is 5 otherwise)")
+	cmd.AddCommand(list, get, run)
 	return cmd
+}
+
+// upstreamFailed reports a run whose upstream answered status (400 or
+// more) with body: its status and body on stderr, and exit status 5 unless
+// the caller allows upstream errors.
+func upstreamFailed(e *env, status int, body json.RawMessage, allow bool) error {
+	b := strings.TrimSpace(string(body))
+	var text string
+	if json.Unmarshal(body, &text) == nil {
+		b = text // a text body, as the run document carries it
+	}
+	if len(b) > 2000 {
+		b = b[:2000] + "..."
+	}
+	fmt.Fprintf(e.stderr, "the upstream answered %d: %s\n", status, b)
+	if allow {
+		return nil
+	}
+	return &ExitError{Code: ExitUpstreamError}
 }
 
 // dash prints an empty table cell as "-".

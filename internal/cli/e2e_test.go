@@ -26,8 +26,10 @@ type served struct {
 	URL  string
 	Data string
 	logs *apitest.Buffer
-	op   *client.Client
-	stop func()
+	// stdout is what serve printed: the start-up lines.
+	stdout *apitest.Buffer
+	op     *client.Client
+	stop   func()
 }
 
 // mustServe starts a server and waits until /healthz answers. env adds to
@@ -90,7 +92,7 @@ func mustServeData(t *testing.T, data string, env map[string]string, args ...str
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s := &served{URL: base, Data: data, logs: logs, op: client.New(base, testOperatorKey, nil)}
+	s := &served{URL: base, Data: data, logs: logs, stdout: &out, op: client.New(base, testOperatorKey, nil)}
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +21,7 @@ func orgsCommand(e *env, cc *clientConfig) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(e.stderr, "created org %s; its admin key is shown only now\n", org.ID)
-			return printJSON(e.stdout, org)
+			return e.showValue(org, nil)
 		},
 	}
 	create.Flags().StringVar(&id, "id", "", "the org id (1 to 64 of a-z0-9; random when empty)")
@@ -45,7 +43,7 @@ func keysCommand(e *env, cc *clientConfig) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(e.stderr, "created %s key %s; the key is shown only now\n", k.Role, k.ID)
-			return printJSON(e.stdout, k)
+			return e.showValue(k, nil)
 		},
 	}
 	create.Flags().StringVar(&role, "role", "agent", "admin, agent or auditor")
@@ -54,11 +52,21 @@ func keysCommand(e *env, cc *clientConfig) *cobra.Command {
 		Short: "List your org's keys",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			keys, err := cc.client(e).Keys(cmd.Context())
+			raw, err := cc.client(e).Raw(cmd.Context(), "GET", "/v1/keys", nil)
 			if err != nil {
 				return err
 			}
-			return printKeys(e, keys)
+			return e.show(raw, func(t *tableWriter) error {
+				keys, err := decodeItems[client.Key](raw)
+				if err != nil {
+					return err
+				}
+				t.row("ID", "ROLE", "NAME", "CREATED")
+				for _, k := range keys {
+					t.row(k.ID, k.Role, k.Name, when(k.CreatedAt))
+				}
+				return nil
+			})
 		},
 	}
 	del := &cobra.Command{
@@ -75,13 +83,4 @@ func keysCommand(e *env, cc *clientConfig) *cobra.Command {
 	}
 	cmd.AddCommand(create, list, del)
 	return cmd
-}
-
-func printKeys(e *env, keys []client.Key) error {
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tROLE\tNAME\tCREATED")
-	for _, k := range keys {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.Role, strings.ReplaceAll(k.Name, "\t", " "), when(k.CreatedAt))
-	}
-	return tw.Flush()
 }

@@ -4,10 +4,10 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,12 +15,11 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-
-	"github.com/switchboardhq/switchboard/client"
 )
 
-// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
-var Version = "dev"
+// Version, when set at build time with -ldflags "-X ...cli.Version=v1.2.3",
+// is the version reported instead of the build info's module version.
+var Version = ""
 
 // env is a program's view of its surroundings.
 type env struct {
@@ -28,6 +27,8 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	out    output        // the -o and --json flags
+	lines  *bufio.Reader // stdin read line by line, once something does
 }
 
 // Run runs the switchboard command with args (args[0] is the program name).
@@ -36,8 +37,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	root := &cobra.Command{
 		Use:           "switchboard",
 		Short:         "Switchboard: a self-hostable apps platform",
-		Long:          "Switchboard keeps app definitions, settings and secrets, and runs commands and workflow actions for them.\n\nStart a server with 'switchboard serve --dev'; every other command talks to a server given by --server (SWITCHBOARD_SERVER) with the key given by --key (SWITCHBOARD_KEY).",
-		Version:       Version,
+		Long:          "Switchboard keeps app definitions, settings and secrets, and runs commands and workflow actions for them.\n\nStart a server with 'switchboard serve --dev'; every other command talks to a server given by --server (SWITCHBOARD_SERVER) with the key given by --key (SWITCHBOARD_KEY), or to the profile that 'switchboard login' stored.\n\nExit status: 0 success, 1 an error answer from the server, 2 a usage error, 3 not signed in or a refused key, 4 not found, 5 a run whose upstream answered 400 or more.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -47,8 +47,19 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	root.SetErr(stderr)
 	root.SetContext(ctx)
 	cc := &clientConfig{}
-	root.PersistentFlags().StringVar(&cc.server, "server", "", "the server's URL (env SWITCHBOARD_SERVER; default http://127.0.0.1:8080)")
-	root.PersistentFlags().StringVar(&cc.key, "key", "", "the API key (env SWITCHBOARD_KEY)")
+	root.PersistentFlags().StringVar(&cc.flagServer, "server", "", "the server's URL (env SWITCHBOARD_SERVER; default: the profile's, else http://127.0.0.1:8080)")
+	root.PersistentFlags().StringVar(&cc.flagKey, "key", "", "the API key (env SWITCHBOARD_KEY; default: the profile's)")
+	root.PersistentFlags().StringVar(&cc.flagProfile, "profile", "", "the profile that 'switchboard login' stored (env SWITCHBOARD_PROFILE; default: the current one)")
+	addOutputFlags(root, &e.out)
+	var showVersion bool
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version of the CLI and of the server")
+	root.Args = cobra.ArbitraryArgs
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if showVersion {
+			return printVersion(cmd.Context(), e, cc)
+		}
+		return unknownSubcommand(cmd, args)
+	}
 	root.AddCommand(
 		serveCommand(e),
 		appsCommand(e, cc),
@@ -63,9 +74,20 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		mockCommand(e),
 		limitsCommand(e, cc),
 	)
+	root.AddCommand(
+		loginCommand(e, cc),
+		logoutCommand(e, cc),
+		profilesCommand(e, cc),
+		versionCommand(e, cc),
+		sessionsCommand(e, cc),
+		apiCommand(e, cc),
+		statusCommand(e, cc),
+	)
+	addCompletions(root, e, cc)
+	strictUsage(root)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		printError(stderr, err)
+		printError(stderr, err, cc)
 	}
 	return err
 }
@@ -74,41 +96,6 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
-
-func printError(w io.Writer, err error) {
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		return
-	}
-	var ce *client.Error
-	if errors.As(err, &ce) {
-		fmt.Fprintf(w, "error: %s\n", ce.Error())
-		for _, p := range ce.Errors {
-			loc := p.Location
-			if p.Line > 0 {
-				loc = strings.TrimSpace(fmt.Sprintf("%d:%d %s", p.Line, p.Column, loc))
-			}
-			if loc != "" {
-				fmt.Fprintf(w, "  %s: %s\n", loc, p.Message)
-			} else {
-				fmt.Fprintf(w, "  %s\n", p.Message)
-			}
-		}
-		return
-	}
-	fmt.Fprintf(w, "error: %v\n", err)
-}
-
-type clientConfig struct {
-	server, key string
-}
-
-// client returns an API client from the flags and environment.
-func (cc *clientConfig) client(e *env) *client.Client {
-	server := firstNonEmpty(cc.server, e.getenv("SWITCHBOARD_SERVER"), "http://127.0.0.1:8080")
-	key := firstNonEmpty(cc.key, e.getenv("SWITCHBOARD_KEY"))
-	return client.New(server, key, nil)
-}
 
 func firstNonEmpty(vals ...string) string {
 	for _, v := range vals {

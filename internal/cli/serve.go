@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/buildinfo"
 	"github.com/switchboardhq/switchboard/internal/httpapi"
 	"github.com/switchboardhq/switchboard/internal/limit"
 	"github.com/switchboardhq/switchboard/internal/registry"
@@ -110,7 +111,8 @@ func serve(ctx context.Context, cfg *Config, e *env, watch string) error {
 		}
 		cfg.OperatorKey = k
 	}
-	cfg.Version = Version
+	build := buildinfo.Read(Version)
+	cfg.Version = build.Version
 	cfg.LogOutput = e.stderr
 	in, err := server.New(ctx, *cfg)
 	if err != nil {
@@ -127,10 +129,10 @@ func serve(ctx context.Context, cfg *Config, e *env, watch string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "Switchboard %s listening on %s\n", Version, in.URL)
+		fmt.Fprintf(e.stdout, "Switchboard %s listening on %s\n", build, in.URL)
 		return runWatching(ctx, in, w)
 	}
-	fmt.Fprintf(e.stdout, "Switchboard %s listening on %s\n", Version, in.URL)
+	fmt.Fprintf(e.stdout, "Switchboard %s listening on %s\n", build, in.URL)
 	return in.Run(ctx)
 }
 

@@ -23,25 +23,53 @@ func settingsCommand(e *env, cc *clientConfig) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(e.stdout, doc)
+			return e.show(doc, nil)
 		},
 	}
 	set := &cobra.Command{
 		Use:   "set APP CATEGORY.NAME=VALUE...",
-		Short: "Set settings: NAME=VALUE sets a string, NAME:=JSON any JSON value (null removes)",
-		Example: `  switchboard settings set ecommstore default.authToken=s3cr3t
+		Short: "Set settings: NAME=VALUE sets a string, NAME:=JSON any JSON value (null removes), NAME=- reads a secret from a prompt or stdin",
+		Long: `Set settings for your org. CATEGORY.NAME=VALUE sets a string, CATEGORY.NAME:=JSON any JSON
+value (null removes the value), and CATEGORY.NAME=- reads the value from a prompt without
+echo, or from a line of standard input when it is not a terminal, so that a secret stays
+out of the shell's history and the process list.`,
+		Example: `  switchboard settings set ecommstore default.authToken=-
+  printf '%s\n' "$TOKEN" | switchboard settings set ecommstore default.authToken=-
   switchboard settings set shop default.retries:=3 default.region=eu`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			values, err := parseAssignments(args[1:])
 			if err != nil {
-				return err
+				return &usageError{msg: err.Error(), cmd: cmd}
 			}
-			s, err := cc.client(e).PutSettings(cmd.Context(), args[0], values)
+			plain := map[string]bool{} // the values given on the command line
+			for cat, names := range values {
+				for name, v := range names {
+					if v != "-" {
+						plain[cat+"."+name] = true
+						continue
+					}
+					secret, err := readSecret(e, fmt.Sprintf("Value of %s.%s: ", cat, name))
+					if err != nil {
+						return err
+					}
+					names[name] = secret
+				}
+			}
+			raw, err := cc.client(e).Raw(cmd.Context(), "PUT", "/v1/apps/"+url.PathEscape(args[0])+"/settings", values)
 			if err != nil {
 				return err
 			}
-			return printJSON(e.stdout, s)
+			var doc map[string]map[string]json.RawMessage
+			_ = json.Unmarshal(raw, &doc)
+			for cat, names := range doc {
+				for name, v := range names {
+					if plain[cat+"."+name] && strings.Contains(string(v), `"secret":true`) {
+						fmt.Fprintf(e.stderr, "note: %s.%s is a secret; give it as %s.%s=- to type it at a prompt (or pipe it), out of the shell's history\n", cat, name, cat, name)
+					}
+				}
+			}
+			return e.show(raw, nil)
 		},
 	}
 	cmd.AddCommand(get, set)

@@ -50,6 +50,7 @@ func (s *Server) addRoutes() {
 	s.handleOpen("GET /readyz", op{id: "readyz", summary: "Readiness: the database answers and this instance's secret key opens the stored secrets", tag: "operations", errs: []int{503}}, s.handleReadyz())
 	s.handleOpen("GET /metrics", op{id: "metrics", summary: "Prometheus metrics", tag: "operations"}, s.handleMetrics())
 	s.handleOpen("GET /openapi.json", op{id: "openapi", summary: "This OpenAPI document", tag: "operations"}, s.handleOpenAPI())
+	s.handleOpen("GET /v1/version", op{id: "getVersion", summary: "The server's version, commit and build time", tag: "operations", resp: buildResponse{}}, handleVersion(s.version))
 	s.handleOpen("GET /sdk/v1/switchboard.js", op{id: "sdkScript", summary: "The browser SDK, as a classic script or an ES module (defines globalThis.Switchboard)", tag: "sdk"}, handleSDKFile(sdk.JS, javascriptType))
 	s.handleOpen("GET /sdk/v1/switchboard.mjs", op{id: "sdkModule", summary: "The browser SDK as an ES module with named exports", tag: "sdk"}, handleSDKFile(sdk.MJS, javascriptType))
 	s.handleOpen("GET /sdk/v1/switchboard.d.ts", op{id: "sdkTypes", summary: "The browser SDK's TypeScript declarations", tag: "sdk"}, handleSDKFile(sdk.DTS, typescriptType))
@@ -84,7 +85,7 @@ func (s *Server) addRoutes() {
 		roles: admin, req: appPath{}, rawBody: "Settings", resp: settingsDoc{}, errs: []int{400, 404}}, handleSettingsPut(s.reg))
 
 	s.handle("POST /v1/commands/{name}/run", op{id: "runCommand", summary: "Run a command (a key, or a session token for its commands)", tag: "commands",
-		roles: members, sessions: true, req: runCommandRequest{}, resp: runCommandResponse{}, errs: []int{400, 404, 413, 502, 504}},
+		roles: members, sessions: true, req: runCommandRequest{}, resp: runCommandResponse{}, errs: []int{400, 404, 413, 424, 429, 502, 503, 504}},
 		handleCommandRun(s.run))
 	s.handle("GET /v1/commands", op{id: "listCommands", summary: "List the commands of the org's installed apps", tag: "commands",
 		roles: members, resp: commandListResponse{}}, handleCommandList(s.run))
@@ -102,7 +103,7 @@ func (s *Server) addRoutes() {
 			roles: members, req: sessionPath{}, status: 204, errs: []int{404}}, handleSessionDelete(s.sessions))
 	}
 	s.handle("POST /v1/actions/{name}/run", op{id: "runAction", summary: "Run a rest_api workflow action", tag: "actions",
-		roles: members, req: runActionRequest{}, resp: runActionResponse{}, errs: []int{400, 404, 413, 502, 504}},
+		roles: members, req: runActionRequest{}, resp: runActionResponse{}, errs: []int{400, 404, 413, 424, 429, 502, 503, 504}},
 		handleActionRun(s.run))
 	s.handle("GET /v1/actions", op{id: "listActions", summary: "List the workflow actions of the org's installed apps", tag: "actions",
 		roles: members, resp: actionListResponse{}}, handleActionList(s.run))

@@ -25,6 +25,7 @@ var openRoutes = []string{
 	"GET /readyz",
 	"GET /metrics",
 	"GET /openapi.json",
+	"GET /v1/version", // which server a client talks to, before it signs in
 	"GET /sdk/v1/switchboard.js",
 	"GET /sdk/v1/switchboard.mjs",
 	"GET /sdk/v1/switchboard.d.ts",

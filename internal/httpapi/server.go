@@ -41,7 +41,8 @@ type Config struct {
 	// route, path, status, ms, org, key_id, error).
 	Log     *slog.Logger
 	Metrics *prometheus.Registry
-	// Version is reported in the OpenAPI document.
+	// Version is reported in the OpenAPI document and by GET /v1/version
+	// (the build info's module version when empty).
 	Version string
 	// Ready, when set, is consulted by /readyz besides the store.
 	Ready func(context.Context) error
@@ -85,6 +86,8 @@ type Server struct {
 	access   io.Writer
 	bodies   *bodyGate
 	limits   *limit.Service
+
+	version  string
 }
 
 // NewServer builds the API with every route of routes.go.
@@ -104,6 +107,8 @@ func NewServer(cfg Config) (*Server, error) {
 	s.ids = newIDSource()
 	s.bodies = newBodyGate(cfg.MaxBodies, cfg.MaxBodiesPerKey)
 	s.limits = cfg.Limits
+
+	s.version = cfg.Version
 	s.addRoutes()
 	doc, err := s.buildOpenAPI(cfg.Version)
 	if err != nil {
