@@ -86,7 +86,6 @@ type Server struct {
 	access   io.Writer
 	bodies   *bodyGate
 	limits   *limit.Service
-
 	version  string
 }
 
