@@ -277,3 +277,7 @@ func contain(a, b any) bool {
 	}
 	return false
 }
+
+// Always reports whether the condition holds whatever the context: none at
+// all, or op "true".
+func (c *Condition) Always() bool { return c == nil || c.op == "true" }
