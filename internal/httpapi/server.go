@@ -22,6 +22,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
 	"github.com/switchboardhq/switchboard/internal/session"
+	"github.com/switchboardhq/switchboard/internal/workflow"
 )
 
 // Config holds the server's dependencies.
@@ -56,30 +57,38 @@ type Config struct {
 	// MCP serves /mcp (SPEC 14) once auth has put the principal in the
 	// request's context (mcp.WithPrincipal); nil leaves the route out.
 	MCP http.Handler
+	// Workflows serves hooks and workflow runs (SPEC 12); nil leaves their
+	// routes out.
+	Workflows *workflow.Engine
+	// PublicURL is where callers reach the server, for hook URLs; empty
+	// means the request's own host.
+	PublicURL string
 }
 
 // Server is the HTTP API.
 type Server struct {
-	reg      *registry.Registry
-	run      *runner.Runner
-	oauth    *oauth.Manager
-	sessions *session.Manager
-	mcp      http.Handler
-	log      *slog.Logger
-	mux      *http.ServeMux
-	metrics  *httpMetrics
-	promReg  *prometheus.Registry
-	ready    func(context.Context) error
-	openapi  []byte
-	routes   []route
-	ids      *idSource
-	access   io.Writer
-	bodies   *bodyGate
+	reg       *registry.Registry
+	run       *runner.Runner
+	oauth     *oauth.Manager
+	sessions  *session.Manager
+	mcp       http.Handler
+	flows     *workflow.Engine
+	publicURL string
+	log       *slog.Logger
+	mux       *http.ServeMux
+	metrics   *httpMetrics
+	promReg   *prometheus.Registry
+	ready     func(context.Context) error
+	openapi   []byte
+	routes    []route
+	ids       *idSource
+	access    io.Writer
+	bodies    *bodyGate
 }
 
 // NewServer builds the API with every route of routes.go.
 func NewServer(cfg Config) (*Server, error) {
-	s := &Server{reg: cfg.Registry, run: cfg.Runner, oauth: cfg.OAuth, sessions: cfg.Sessions, mcp: cfg.MCP, access: cfg.AccessLog, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
+	s := &Server{reg: cfg.Registry, run: cfg.Runner, oauth: cfg.OAuth, sessions: cfg.Sessions, mcp: cfg.MCP, flows: cfg.Workflows, publicURL: cfg.PublicURL, access: cfg.AccessLog, log: cfg.Log, mux: http.NewServeMux(), promReg: cfg.Metrics, ready: cfg.Ready}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
