@@ -52,6 +52,9 @@ type Options struct {
 	MaxBodies, MaxBodiesPerKey int
 	// CompiledCacheBytes is serve's --compiled-cache-bytes (0: default).
 	CompiledCacheBytes int64
+	// Workflows tunes the workflow engine (shorter retries and timeouts
+	// than serve's, for tests).
+	Workflows server.WorkflowConfig
 }
 
 // Env is a running test server.
@@ -123,6 +126,7 @@ func New(t testing.TB, opts Options) *Env {
 		SecretKeys:         [][]byte{key},
 		Outbound:           &out,
 		Now:                opts.Now,
+		Workflows:          opts.Workflows,
 		Log:                slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

@@ -50,6 +50,9 @@ func hookItemOf(base string, h workflow.Hook) hookItem {
 func handleHookDeliver(e *workflow.Engine) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		body, err := readBody(w, r, workflow.MaxDeliveryBytes)
+		if switchboard.ErrorCode(err) == switchboard.CodePayloadTooLarge {
+			return &switchboard.Error{Code: switchboard.CodePayloadTooLarge, Detail: "a hook's event is at most 400 KB; send a smaller body (or a reference to the data)"}
+		}
 		if err != nil {
 			return err
 		}

@@ -115,7 +115,9 @@ type stepWorker struct {
 	e *Engine
 }
 
-func (w *stepWorker) Work(ctx context.Context, job *river.Job[stepArgs]) error { return w.e.work(ctx, job) }
+func (w *stepWorker) Work(ctx context.Context, job *river.Job[stepArgs]) error {
+	return w.e.work(ctx, job)
+}
 
 // NextRetry is SPEC 12's exponential backoff: RetryBase, then twice as
 // long after each failed attempt.
