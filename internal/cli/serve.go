@@ -78,6 +78,7 @@ directory, creates an org and prints its admin key.`,
 	f.IntVar(&cfg.MaxBodies, "max-bodies", httpapi.DefaultMaxBodies, "the most request bodies read at once; beyond it a request answers 503 at once")
 	f.IntVar(&cfg.MaxBodiesPerKey, "max-bodies-per-key", httpapi.DefaultMaxBodiesPerKey, "the most request bodies read at once for one API key")
 	f.DurationVar(&cfg.AuditRetention, "audit-retention", server.DefaultAuditRetention, "how long audit entries are kept (older ones are deleted in small batches; 0 keeps them forever)")
+	addWorkflowFlags(f, &cfg.Workflows)
 	return cmd
 }
 
