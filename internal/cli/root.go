@@ -61,6 +61,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		secretsCommand(e),
 		auditCommand(e, cc),
 		mockCommand(e),
+		workflowsCommand(e, cc),
+		hooksCommand(e, cc),
 	)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
