@@ -313,3 +313,9 @@ func (e *Engine) runEntry(r switchboard.WorkflowRun, status, code string) switch
 		Event: AuditRunFinished, Kind: "workflow", Name: r.Workflow, Args: map[string]string{"run": r.ID, "status": status},
 		DurationMs: now.Sub(r.StartedAt).Milliseconds(), Cache: runner.CacheNone, Error: code, Via: "workflow"}
 }
+
+// FetchCooldown is River's FetchCooldown as configured.
+func (e *Engine) FetchCooldown() time.Duration { return e.cfg.FetchCooldown }
+
+// FetchPollInterval is River's FetchPollInterval as configured.
+func (e *Engine) FetchPollInterval() time.Duration { return e.cfg.FetchPollInterval }

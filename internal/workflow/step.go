@@ -145,7 +145,9 @@ func (e *Engine) finish(ctx context.Context, job *river.Job[stepArgs], run switc
 			entries := []switchboard.AuditEntry{stepEntry}
 			switch {
 			case next != "":
-				if err := e.queueStep(ctx, tx, run.OrgID, run.ID, maxSeq(ctx, tx, run.ID)+1, next); err != nil {
+				// A run has one step in flight at a time, so the next
+				// execution is this one's seq + 1.
+				if err := e.queueStep(ctx, tx, run.OrgID, run.ID, cur.Seq+1, next); err != nil {
 					return err
 				}
 			default:
@@ -176,13 +178,6 @@ func (e *Engine) finish(ctx context.Context, job *river.Job[stepArgs], run switc
 		e.m.run(run.Workflow, runStatus)
 	}
 	return nil
-}
-
-// maxSeq is the last execution number of a run's steps.
-func maxSeq(ctx context.Context, tx sqlstore.Tx, runID string) int {
-	var n int
-	_ = tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM workflow_steps WHERE run_id = $1`, runID).Scan(&n)
-	return n
 }
 
 // completeOnly completes a job that has nothing left to do.
