@@ -303,8 +303,8 @@ func auditID(t time.Time) string {
 
 // Audit events of workflows.
 const (
-	AuditRunFinished  = "workflow_run"
-	AuditStepFinished = "workflow_step"
+	AuditRunFinished  = switchboard.AuditWorkflowRun
+	AuditStepFinished = switchboard.AuditWorkflowStep
 )
 
 func (e *Engine) runEntry(r switchboard.WorkflowRun, status, code string) switchboard.AuditEntry {
