@@ -26,6 +26,7 @@ import (
 // goes to the step's error cases.
 func (e *Engine) work(ctx context.Context, job *river.Job[stepArgs]) error {
 	a := job.Args
+	start := e.now()
 	run, steps, err := e.store.WorkflowRun(ctx, a.Org, a.Run)
 	if switchboard.IsNotFound(err) {
 		return nil // the run is gone: nothing to do
@@ -51,7 +52,6 @@ func (e *Engine) work(ctx context.Context, job *river.Job[stepArgs]) error {
 	}
 	input, _ := jsonv.Decode(run.Input)
 	sctx := stepContext(input, outputs)
-	start := e.now()
 
 	if start.Sub(run.StartedAt) > e.cfg.RunTimeout {
 		return e.finish(ctx, job, run, cur, start, nil, nil, timeoutProblem(e.cfg.RunTimeout), "", "timeout")
