@@ -81,7 +81,17 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
 	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+	// One transaction for all of them: one commit (one fsync) instead of
+	// one per migration, and SQLite's DDL is transactional.
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("river: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("river: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("river: %w", err)
 	}
 	return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/apitest"
 	"github.com/switchboardhq/switchboard/internal/outbound"
 	"github.com/switchboardhq/switchboard/internal/server"
+	"github.com/switchboardhq/switchboard/internal/workflow"
 )
 
 // measureEnv switches TestMeasure on: it prints the numbers of
@@ -72,7 +73,7 @@ func measure(t *testing.T, name string, store switchboard.Store) {
 	}))
 	defer up.Close()
 	env := apitest.New(t, apitest.Options{Store: store, Outbound: outbound.Config{AllowPrivateNetworks: true},
-		Workflows: server.WorkflowConfig{RunTimeout: 10 * time.Minute}})
+		Workflows: server.WorkflowConfig{RunTimeout: 10 * time.Minute, FetchPollInterval: workflow.DefaultFetchPollInterval}})
 	ctx := context.Background()
 	admin := env.Org(t, "bench")
 	apitest.Register(t, admin, strings.ReplaceAll(threeStepApp, "UPSTREAM", up.URL))

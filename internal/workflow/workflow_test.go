@@ -28,11 +28,12 @@ import (
 	"github.com/switchboardhq/switchboard/internal/postgres"
 	"github.com/switchboardhq/switchboard/internal/postgres/pgtest"
 	"github.com/switchboardhq/switchboard/internal/server"
+	"github.com/switchboardhq/switchboard/internal/workflow"
 )
 
 // fastFlows retries within milliseconds, so that a test sees five attempts
 // and the error case at once.
-var fastFlows = server.WorkflowConfig{RetryBase: 5 * time.Millisecond}
+var fastFlows = server.WorkflowConfig{RetryBase: 5 * time.Millisecond, FetchPollInterval: workflow.DefaultFetchPollInterval}
 
 // upstream is the store's API of the documented chain: refunds, and the
 // notifications the command sends. It records every request.
