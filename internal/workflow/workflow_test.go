@@ -540,3 +540,33 @@ func TestEditorExport(t *testing.T) {
 	}
 	jsonEq(t, `{"tag": "new", "total": 42}`, json.RawMessage(tags[0].Body))
 }
+
+// A hook's URL is its credential: no log line holds its id, nor a web
+// hook's secret.
+func TestHookCredentialsNotLogged(t *testing.T) {
+	t.Parallel()
+	up := newUpstream(t)
+	env := apitest.New(t, apitest.Options{Outbound: outbound.Config{AllowPrivateNetworks: true}, Workflows: fastFlows})
+	ctx := context.Background()
+	admin := env.Org(t, "acme")
+	apitest.Register(t, admin, mustDefinition(t, "orderflows.json", up.URL))
+	hooks, err := admin.Hooks(ctx, "orderflows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := hookURL(t, hooks, "order.note")
+	body := `{"orderId": "ord_1", "note": "x"}`
+	if status, _ := deliver(t, note.URL, "application/json", body, map[string]string{"Authorization": "Bearer " + note.Secret}); status != http.StatusAccepted {
+		t.Fatalf("delivery %d", status)
+	}
+	deliver(t, note.URL, "application/json", body, map[string]string{"Authorization": "Bearer wrong"})
+	logs := env.Logs.String()
+	if !strings.Contains(logs, `"route":"POST /v1/hooks/{hookId}"`) {
+		t.Fatalf("no log line of the delivery:\n%s", logs)
+	}
+	for _, secret := range []string{note.ID, note.Secret} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the logs hold %s", secret)
+		}
+	}
+}
