@@ -13,6 +13,12 @@ const (
 	// AuditFallbackOff is Cache Fallback Mode turning off for a cache key:
 	// a live call answered below 400.
 	AuditFallbackOff = "fallback_off"
+	// AuditWorkflowRun is a workflow run's end (or its cancel by a key):
+	// Args name the run and its status, Error the code that failed it.
+	AuditWorkflowRun = "workflow_run"
+	// AuditWorkflowStep is one step of a run finishing: Args name the run,
+	// the step and its status.
+	AuditWorkflowStep = "workflow_step"
 )
 
 // AuditEntry records one run of a command with auditLogging, or of an

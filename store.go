@@ -249,3 +249,25 @@ type LimitStore interface {
 	// AllLimits lists every org's limits, for the in-memory policies.
 	AllLimits(ctx context.Context) ([]RateLimit, error)
 }
+
+// WorkflowStore keeps hook URLs, received events and workflow runs (SPEC
+// 12). The writes that must commit with a job of the workflow engine go
+// through a transaction of the store (sqlstore.Tx) instead.
+type WorkflowStore interface {
+	// EnsureHooks stores each endpoint whose (org, app, event) has none
+	// yet and returns the endpoints of those events as stored, in the
+	// order given; created tells which were created by this call.
+	EnsureHooks(ctx context.Context, hooks []HookEndpoint) (stored []HookEndpoint, created []bool, err error)
+	// HookEndpoint returns an endpoint by its id, whatever its org (the id
+	// is the credential of a delivery). Not found.
+	HookEndpoint(ctx context.Context, id string) (HookEndpoint, error)
+	// RegenerateHook gives an org's endpoint of an event a new id and
+	// secret. Not found.
+	RegenerateHook(ctx context.Context, orgID, appID, eventName, newID string, secret []byte) (HookEndpoint, error)
+	// WorkflowRuns lists an org's runs newest first, with the cursor of the
+	// next page ("" on the last). Invalid input: a bad cursor.
+	WorkflowRuns(ctx context.Context, orgID string, f RunFilter) ([]WorkflowRun, string, error)
+	// WorkflowRun returns one run of an org with its steps in order. Not
+	// found.
+	WorkflowRun(ctx context.Context, orgID, id string) (WorkflowRun, []WorkflowStep, error)
+}

@@ -59,6 +59,12 @@ type Options struct {
 	// (redistest.Prefix).
 	MaxInflightPerUpstream int
 	RedisURL, RedisPrefix  string
+	// Workflows tunes the workflow engine (shorter retries and timeouts
+	// than serve's, for tests). Unless it sets FetchPollInterval, the
+	// engine polls for steps every second (River's default), so that the
+	// many instances of a test binary that run no workflow cost little;
+	// tests of workflows set it (serve's default is 20 ms).
+	Workflows server.WorkflowConfig
 }
 
 // Env is a running test server.
@@ -130,6 +136,7 @@ func New(t testing.TB, opts Options) *Env {
 		SecretKeys:         [][]byte{key},
 		Outbound:           &out,
 		Now:                opts.Now,
+		Workflows:          testWorkflows(opts.Workflows),
 		Log:                slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 
 		MaxInflightPerUpstream: opts.MaxInflightPerUpstream,
@@ -190,4 +197,13 @@ func CertPool(s *httptest.Server) *x509.CertPool {
 	p := x509.NewCertPool()
 	p.AddCert(s.Certificate())
 	return p
+}
+
+// testWorkflows is the engine's configuration of a test instance: see
+// Options.Workflows.
+func testWorkflows(wc server.WorkflowConfig) server.WorkflowConfig {
+	if wc.FetchPollInterval == 0 {
+		wc.FetchPollInterval = time.Second
+	}
+	return wc
 }

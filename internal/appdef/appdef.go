@@ -38,6 +38,11 @@ type App struct {
 	Commands []*Command
 	Actions  []*Action
 	Auth     *Auth
+	// Hooks, Triggers and Workflows are SPEC 12's chain: inbound events,
+	// their shapes, and the steps that run on them.
+	Hooks     []*Hook
+	Triggers  []*Trigger
+	Workflows []*Workflow
 
 	commands map[string]*Command // by local name
 	actions  map[string]*Action
@@ -64,13 +69,13 @@ func invalid(p []switchboard.Problem) *switchboard.Error {
 	return &switchboard.Error{Code: switchboard.CodeInvalidDefinition, Detail: detail, Problems: p}
 }
 
-var knownTop = []string{"app", "version", "title", "settings", "commands", "actions", "auth"}
+var knownTop = []string{"app", "version", "title", "settings", "commands", "actions", "auth", "hooks", "triggers", "workflows"}
 
 // keptTop are the seed platform's other top-level properties: stored, not
 // interpreted, each with a warning.
 var keptTop = []string{"dependencies", "iconUrl", "description", "appDetails", "tags", "screenshots", "changelog",
-	"dataSubscriptions", "hooks", "i18n", "klasses", "kviews", "meta", "outboundWebhooks", "shortcuts",
-	"settingsPageConfig", "triggers", "widgets", "workflows", "instructions", "installUrl", "postInstallMessage",
+	"dataSubscriptions", "i18n", "klasses", "kviews", "meta", "outboundWebhooks", "shortcuts",
+	"settingsPageConfig", "widgets", "instructions", "installUrl", "postInstallMessage",
 	"visibility", "identifier", "redirectUris", "roles"}
 
 // Parse decodes, validates and compiles a definition. It returns the app and
@@ -290,6 +295,9 @@ func (c *compiler) top(root *jsonv.Object) {
 			c.action(e, Pointer("/actions", i))
 		}
 	}
+	c.list(root, "hooks", c.hook)
+	c.list(root, "triggers", c.trigger)
+	c.list(root, "workflows", c.workflow)
 	// A setting referenced through appSettings is a secret.
 	mark := func(refs []SettingRef) {
 		for _, r := range refs {
@@ -309,5 +317,21 @@ func (c *compiler) top(root *jsonv.Object) {
 	}
 	if app.Auth != nil {
 		mark([]SettingRef{app.Auth.ClientSecret})
+	}
+}
+
+// list compiles each element of the array root[key] with fn.
+func (c *compiler) list(root *jsonv.Object, key string, fn func(v any, ptr string)) {
+	v, ok := root.Get(key)
+	if !ok {
+		return
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		c.fail(Pointer("", key), "%s must be an array, not %s", key, typeName(v))
+		return
+	}
+	for i, e := range arr {
+		fn(e, Pointer(Pointer("", key), i))
 	}
 }

@@ -75,7 +75,7 @@ func mustServeData(t *testing.T, data string, env map[string]string, args ...str
 	case err := <-done:
 		cancel()
 		t.Fatalf("server exited: %v\nstdout:\n%s\nlogs:\n%s", err, out.String(), logs.String())
-	case <-time.After(20 * time.Second):
+	case <-time.After(60 * time.Second): // a fresh database migrates first (goose's and River's), slow under -race on a busy machine
 		cancel()
 		t.Fatalf("server did not start\nlogs:\n%s", logs.String())
 	}

@@ -89,7 +89,7 @@ func mustMock(t *testing.T, file string) *mocked {
 func TestMockCommand(t *testing.T) {
 	t.Parallel()
 	m := mustMock(t, ecommstoreFixtures)
-	if !strings.HasPrefix(m.URL, "http://127.0.0.1:") || m.line != "mock upstream listening on "+m.URL+" (5 routes from "+ecommstoreFixtures+")" {
+	if !strings.HasPrefix(m.URL, "http://127.0.0.1:") || m.line != "mock upstream listening on "+m.URL+" (6 routes from "+ecommstoreFixtures+")" {
 		t.Fatalf("start line %q", m.line)
 	}
 

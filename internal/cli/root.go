@@ -73,6 +73,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		auditCommand(e, cc),
 		mockCommand(e),
 		limitsCommand(e, cc),
+		workflowsCommand(e, cc),
+		hooksCommand(e, cc),
 	)
 	root.AddCommand(
 		loginCommand(e, cc),

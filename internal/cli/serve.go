@@ -87,6 +87,7 @@ directory, creates an org and prints its admin key.`,
 
 	f.IntVar(&cfg.MaxInflightPerUpstream, "max-inflight-per-upstream", limit.DefaultMaxInflight, "the most runs of one org in flight to one upstream host; beyond it a run answers 503 at once")
 	f.DurationVar(&cfg.AuditRetention, "audit-retention", server.DefaultAuditRetention, "how long audit entries are kept (older ones are deleted in small batches; 0 keeps them forever)")
+	addWorkflowFlags(f, &cfg.Workflows)
 	return cmd
 }
 

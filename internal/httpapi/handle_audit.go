@@ -92,10 +92,11 @@ func handleAuditList(reg *registry.Registry, run *runner.Runner) authedFunc {
 			}
 		}
 		switch v := q.Get("event"); v {
-		case "", switchboard.AuditRun, switchboard.AuditFallbackOn, switchboard.AuditFallbackOff:
+		case "", switchboard.AuditRun, switchboard.AuditFallbackOn, switchboard.AuditFallbackOff,
+			switchboard.AuditWorkflowRun, switchboard.AuditWorkflowStep:
 			f.Event = v
 		default:
-			problems = append(problems, switchboard.Problem{Location: "/event", Message: "must be run, fallback_on or fallback_off"})
+			problems = append(problems, switchboard.Problem{Location: "/event", Message: "must be run, fallback_on, fallback_off, workflow_run or workflow_step"})
 		}
 		if v := q.Get("limit"); v != "" {
 			n, err := strconv.Atoi(v)

@@ -31,7 +31,7 @@ func (s *Server) logRequest(start time.Time, r *http.Request, route string, stat
 	var buf [9]slog.Attr
 	attrs := append(buf[:0],
 		slog.String("request_id", info.id), slog.String("method", r.Method), slog.String("route", route),
-		slog.String("path", r.URL.Path), slog.Int("status", status), slog.Float64("ms", float64(d.Microseconds())/1000))
+		slog.String("path", loggedPath(r, route)), slog.Int("status", status), slog.Float64("ms", float64(d.Microseconds())/1000))
 	if info.principal != nil {
 		attrs = append(attrs, slog.String("org", info.principal.OrgID), slog.String("key_id", info.principal.KeyID))
 	}
@@ -55,7 +55,7 @@ func (s *Server) logAccess(start time.Time, r *http.Request, route string, statu
 	b = append(b, `,"route":`...)
 	b, _ = jsontext.AppendQuote(b, route)
 	b = append(b, `,"path":`...)
-	b, _ = jsontext.AppendQuote(b, r.URL.Path)
+	b, _ = jsontext.AppendQuote(b, loggedPath(r, route))
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, `,"ms":`...)
@@ -271,3 +271,15 @@ func (w *statusWriter) status() int {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// hookRoute's path holds a hook's id, which is the credential of a form
+// hook: its log line shows the route's pattern instead.
+const hookRoute = "POST /v1/hooks/{hookId}"
+
+// loggedPath is the request's path as its log line shows it.
+func loggedPath(r *http.Request, route string) string {
+	if route == hookRoute {
+		return "/v1/hooks/{hookId}"
+	}
+	return r.URL.Path
+}

@@ -115,6 +115,28 @@ func (s *Server) addRoutes() {
 	s.handleMCP("/mcp", op{id: "mcp", summary: "The Model Context Protocol (Streamable HTTP): the caller's commands and actions as tools (a key, or a session token for its commands)", tag: "mcp", roles: members})
 
 	var getAccounts handlerFunc // served by the dispatcher of GET /v1/apps/{app}/{sub}, below
+	var getHooks handlerFunc    // likewise
+
+	if s.flows != nil {
+		s.handleOpen("POST /v1/hooks/{hookId}", op{id: "deliverHook", summary: "Deliver an event to a hook (JSON or form data; a web hook also needs its secret): 202 once it is durable", tag: "workflows",
+			req: hookPath{}, rawBody: "HookEvent", resp: hookDeliveryResponse{}, status: 202, errs: []int{400, 401, 404, 413}}, handleHookDeliver(s.flows))
+		getHooks = s.operation("GET /v1/apps/{app}/hooks", op{id: "listHooks", summary: "List an installed app's hooks with their URLs (a new web hook's secret is shown once)", tag: "workflows",
+			roles: admin, req: appPath{}, resp: hookListResponse{}, errs: []int{404}}, handleHookList(s.flows, s.baseURL))
+		s.handle("POST /v1/apps/{app}/hooks/{hook}/regenerate", op{id: "regenerateHook", summary: "Give a hook a new URL (and a web hook a new secret, shown once); the old URL stops working", tag: "workflows",
+			roles: admin, req: hookRegeneratePath{}, resp: hookItem{}, errs: []int{404}}, handleHookRegenerate(s.flows, s.baseURL))
+		s.handle("GET /v1/workflows", op{id: "listWorkflows", summary: "List the workflows of the org's installed apps", tag: "workflows",
+			roles: members, resp: workflowListResponse{}}, handleWorkflowList(s.flows))
+		s.handle("POST /v1/workflows/{name}/runs", op{id: "startWorkflowRun", summary: "Start a run by hand: input stands in for the trigger's output (steps.1)", tag: "workflows",
+			roles: members, req: workflowRunRequest{}, resp: workflowRunDoc{}, status: 202, errs: []int{400, 404}}, handleWorkflowRunStart(s.flows))
+		s.handle("GET /v1/workflow-runs", op{id: "listWorkflowRuns", summary: "List the org's workflow runs, newest first", tag: "workflows",
+			roles: auditors, req: workflowRunsQuery{}, resp: workflowRunListResponse{}, errs: []int{400}}, handleWorkflowRunList(s.flows))
+		s.handle("GET /v1/workflow-runs/{id}", op{id: "getWorkflowRun", summary: "Get a run: trigger output, and each step's params, output, status, attempts and timings", tag: "workflows",
+			roles: auditors, req: workflowRunPath{}, resp: workflowRunDoc{}, errs: []int{404}}, handleWorkflowRunGet(s.flows))
+		s.handle("POST /v1/workflow-runs/{id}/cancel", op{id: "cancelWorkflowRun", summary: "Cancel a running run", tag: "workflows",
+			roles: admin, req: workflowRunPath{}, resp: workflowRunDoc{}, errs: []int{404, 409}}, handleWorkflowRunCancel(s.flows))
+		s.handle("POST /v1/workflow-runs/{id}/retry", op{id: "retryWorkflowRun", summary: "Retry a failed or cancelled run from the step where it stopped", tag: "workflows",
+			roles: admin, req: workflowRunPath{}, resp: workflowRunDoc{}, status: 202, errs: []int{404, 409}}, handleWorkflowRunRetry(s.flows))
+	}
 
 	var getAppLimits handlerFunc // served by the same dispatcher
 
@@ -166,6 +188,9 @@ func (s *Server) addRoutes() {
 		case sub == "limits" && getAppLimits != nil:
 			r.Pattern = "GET /v1/apps/{app}/limits"
 			return getAppLimits(w, r)
+		case sub == "hooks" && getHooks != nil:
+			r.Pattern = "GET /v1/apps/{app}/hooks"
+			return getHooks(w, r)
 		default:
 			return s.noRoute(r)
 		}
@@ -260,4 +285,16 @@ func matchPath(pattern, path string) bool {
 		}
 		pattern, path = "/"+prest, "/"+qrest
 	}
+}
+
+// baseURL is where callers reach this server, for the URLs it hands out.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.publicURL != "" {
+		return strings.TrimSuffix(s.publicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

@@ -31,6 +31,7 @@ var openRoutes = []string{
 	"GET /sdk/v1/switchboard.d.ts",
 	"OPTIONS /v1/commands/{name}/run", // CORS preflights (SPEC 10)
 	"OPTIONS /v1/commands/{name}",
+	"POST /v1/hooks/{hookId}", // the hook's unguessable id (and a web hook's secret) authenticates it (SPEC 12)
 	"GET /v1/apps/{app}/authorize/oauth2/redirect",
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
 	"github.com/switchboardhq/switchboard/internal/session"
+	"github.com/switchboardhq/switchboard/internal/workflow"
 )
 
 // Config holds the server's dependencies.
@@ -65,28 +66,37 @@ type Config struct {
 	// Limits reads and writes rate limits (SPEC 13); nil leaves their
 	// routes out.
 	Limits *limit.Service
+
+	// Workflows serves hooks and workflow runs (SPEC 12); nil leaves their
+	// routes out.
+	Workflows *workflow.Engine
+	// PublicURL is where callers reach the server, for hook URLs; empty
+	// means the request's own host.
+	PublicURL string
 }
 
 // Server is the HTTP API.
 type Server struct {
-	reg      *registry.Registry
-	run      *runner.Runner
-	oauth    *oauth.Manager
-	sessions *session.Manager
-	mcp      http.Handler
-	console  http.Handler
-	log      *slog.Logger
-	mux      *http.ServeMux
-	metrics  *httpMetrics
-	promReg  *prometheus.Registry
-	ready    func(context.Context) error
-	openapi  []byte
-	routes   []route
-	ids      *idSource
-	access   io.Writer
-	bodies   *bodyGate
-	limits   *limit.Service
-	version  string
+	reg       *registry.Registry
+	run       *runner.Runner
+	oauth     *oauth.Manager
+	sessions  *session.Manager
+	mcp       http.Handler
+	console   http.Handler
+	log       *slog.Logger
+	mux       *http.ServeMux
+	metrics   *httpMetrics
+	promReg   *prometheus.Registry
+	ready     func(context.Context) error
+	openapi   []byte
+	routes    []route
+	ids       *idSource
+	access    io.Writer
+	bodies    *bodyGate
+	limits    *limit.Service
+	version   string
+	flows     *workflow.Engine
+	publicURL string
 }
 
 // NewServer builds the API with every route of routes.go.
@@ -106,7 +116,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.ids = newIDSource()
 	s.bodies = newBodyGate(cfg.MaxBodies, cfg.MaxBodiesPerKey)
 	s.limits = cfg.Limits
-
+	s.flows, s.publicURL = cfg.Workflows, cfg.PublicURL
 	s.version = cfg.Version
 	s.addRoutes()
 	doc, err := s.buildOpenAPI(cfg.Version)

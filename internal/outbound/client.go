@@ -213,6 +213,10 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if k := idempotencyKeyOf(ctx); k != "" && validHeaderValue(k) {
+		hreq.Header = hreq.Header.Clone() // the caller's header is not modified
+		hreq.Header.Set("Idempotency-Key", k)
+	}
 
 	start := time.Now()
 	parent := ctx

@@ -769,3 +769,25 @@ func TestResponse(t *testing.T) {
 		t.Errorf("the first body changed to %q", first)
 	}
 }
+
+// A context's idempotency key is sent on the request, without touching the
+// caller's header.
+func TestIdempotencyKey(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Idempotency-Key")
+	}))
+	defer srv.Close()
+	c := New(Config{AllowPrivateNetworks: true})
+	u, _ := url.Parse(srv.URL)
+	h := http.Header{"Idempotency-Key": {"caller"}}
+	if _, err := c.Do(WithIdempotencyKey(context.Background(), "run_1.refund"), &Request{URL: u, Header: h}); err != nil {
+		t.Fatal(err)
+	}
+	if k := <-got; k != "run_1.refund" {
+		t.Errorf("Idempotency-Key = %q, want run_1.refund", k)
+	}
+	if h.Get("Idempotency-Key") != "caller" {
+		t.Errorf("the caller's header was modified: %v", h)
+	}
+}

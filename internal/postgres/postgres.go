@@ -92,6 +92,11 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrate postgres: %w", err)
 	}
+	if err := migrateRiver(ctx, pool); err != nil {
+		db.Close()
+		pool.Close()
+		return nil, fmt.Errorf("migrate postgres (River): %w", err)
+	}
 	closed, cancel := context.WithCancel(context.Background())
 	return &Store{
 		Store:        sqlstore.New(db, db, dialect{}),

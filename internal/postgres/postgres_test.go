@@ -567,3 +567,9 @@ func TestInTx(t *testing.T) {
 	s := open(t, pgtest.Schema(t))
 	storetest.RunTx(t, s, func(d any) bool { _, ok := d.(pgx.Tx); return ok })
 }
+
+// The workflow state on PostgreSQL: hooks, runs, steps, events, tenancy.
+func TestWorkflowStore(t *testing.T) {
+	s := open(t, pgtest.Schema(t))
+	storetest.RunWorkflows(t, s)
+}

@@ -86,6 +86,9 @@ type Config struct {
 	// AllowPrivateNetworks, UpstreamTimeout and MaxResponseBytes (tests use
 	// it to remap hosts to local servers and trust test CAs).
 	Outbound *outbound.Config
+	// Workflows tunes the workflow engine (--workflow-run-timeout and the
+	// engine's timing).
+	Workflows WorkflowConfig
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// AuditPruneEvery is how often the audit retention runs (10 minutes

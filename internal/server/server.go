@@ -36,6 +36,7 @@ import (
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
 	"github.com/switchboardhq/switchboard/internal/session"
+	"github.com/switchboardhq/switchboard/internal/workflow"
 )
 
 // Instance is one running Switchboard: its parts, built by New, and the
@@ -49,7 +50,10 @@ type Instance struct {
 	OAuth    *oauth.Manager
 	Sessions *session.Manager
 	Console  *console.Console
-	Metrics  *prometheus.Registry
+	// Workflows runs hooks and workflows (nil with a Config.Store that is
+	// neither of the project's stores).
+	Workflows *workflow.Engine
+	Metrics   *prometheus.Registry
 	// Handler is the HTTP API (benchmarks call it without a listener).
 	Handler http.Handler
 	Log     *slog.Logger
@@ -182,9 +186,14 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 	in.Registry.OnChange(agents.Changed)
 	in.Registry.OnApplied(agents.Applied)
 
+	if in.Workflows, err = newWorkflows(in, box, out, log); err != nil {
+		return nil, err
+	}
+
 	hcfg := httpapi.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions, Log: log, Metrics: in.Metrics, Version: cfg.Version,
 		MaxBodies: cfg.MaxBodies, MaxBodiesPerKey: cfg.MaxBodiesPerKey, MCP: agents,
-		Limits: limit.NewService(in.Store, in.Store, in.Registry)}
+		Limits:    limit.NewService(in.Store, in.Store, in.Registry),
+		Workflows: in.Workflows, PublicURL: cfg.PublicURL}
 	if in.Console, err = console.New(console.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions,
 		Store: in.Store, Orgs: in.Store, Log: log, Now: cfg.Now, PublicURL: publicURL, OperatorKey: cfg.OperatorKey}); err != nil {
 		return nil, err
@@ -234,6 +243,10 @@ func (in *Instance) Run(ctx context.Context) error {
 	// requests drain, and they stop only once the runner has flushed.
 	loops, stopLoops := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopLoops()
+	// The workflow engine stops before the runner, whose steps it runs.
+	flows, stopFlows := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFlows()
+	flowsDone := make(chan struct{})
 
 	g.Go(func() error {
 		if err := in.http.Serve(in.ln); !errors.Is(err, http.ErrServerClosed) {
@@ -254,9 +267,18 @@ func (in *Instance) Run(ctx context.Context) error {
 			in.Log.Warn("shutdown: cutting the requests still in flight", "err", err)
 			in.http.Close()
 		}
+		stopFlows() // the steps in flight finish before the runner stops
+		<-flowsDone
 		in.stopRunner()
 		stopLoops()
 		return nil
+	})
+	g.Go(func() error {
+		defer close(flowsDone)
+		if in.Workflows == nil {
+			return nil
+		}
+		return in.Workflows.Run(flows)
 	})
 	g.Go(func() error { in.Registry.Follow(loops); return nil })
 	g.Go(func() error { in.Store.Listen(loops, in.Registry.Notify); return nil })

@@ -151,3 +151,14 @@ func TestInTx(t *testing.T) {
 	defer s.Close()
 	storetest.RunTx(t, s, func(d any) bool { _, ok := d.(*sql.Tx); return ok })
 }
+
+// The workflow state on SQLite: hooks, runs, steps, events, tenancy.
+func TestWorkflowStore(t *testing.T) {
+	t.Parallel()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "wf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	storetest.RunWorkflows(t, s)
+}

@@ -1,0 +1,350 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboardhq/switchboard"
+)
+
+var _ switchboard.WorkflowStore = (*Store)(nil)
+
+// idempotencyWindow is how long a delivery's Idempotency-Key names the same
+// event (SPEC 12).
+const idempotencyWindow = 24 * time.Hour
+
+func sealedText(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func sealedBytes(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	b, _ := base64.StdEncoding.DecodeString(s)
+	return b
+}
+
+func text(b []byte) string { return string(b) }
+
+func raw(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
+}
+
+const hookColumns = `id, org_id, app_id, event_name, secret, created_at`
+
+func scanHook(row interface{ Scan(...any) error }) (switchboard.HookEndpoint, error) {
+	var h switchboard.HookEndpoint
+	var secret string
+	var created int64
+	if err := row.Scan(&h.ID, &h.OrgID, &h.AppID, &h.EventName, &secret, &created); err != nil {
+		return h, err
+	}
+	h.Secret, h.CreatedAt = sealedBytes(secret), fromMicros(created)
+	return h, nil
+}
+
+// EnsureHooks implements switchboard.WorkflowStore.
+func (s *Store) EnsureHooks(ctx context.Context, hooks []switchboard.HookEndpoint) ([]switchboard.HookEndpoint, []bool, error) {
+	stored := make([]switchboard.HookEndpoint, len(hooks))
+	created := make([]bool, len(hooks))
+	err := s.tx(ctx, "hooks", func(tx *sql.Tx) error {
+		for i, h := range hooks {
+			res, err := tx.ExecContext(ctx, `INSERT INTO workflow_hooks (`+hookColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (org_id, app_id, event_name) DO NOTHING`,
+				h.ID, h.OrgID, h.AppID, h.EventName, sealedText(h.Secret), micros(h.CreatedAt))
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			created[i] = n == 1
+			if stored[i], err = scanHook(tx.QueryRowContext(ctx, `SELECT `+hookColumns+` FROM workflow_hooks
+				WHERE org_id = $1 AND app_id = $2 AND event_name = $3`, h.OrgID, h.AppID, h.EventName)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return stored, created, nil
+}
+
+// HookEndpoint implements switchboard.WorkflowStore.
+func (s *Store) HookEndpoint(ctx context.Context, id string) (switchboard.HookEndpoint, error) {
+	h, err := scanHook(s.r.QueryRowContext(ctx, `SELECT `+hookColumns+` FROM workflow_hooks WHERE id = $1`, id))
+	return h, s.translate(err, "hook")
+}
+
+// RegenerateHook implements switchboard.WorkflowStore.
+func (s *Store) RegenerateHook(ctx context.Context, orgID, appID, eventName, newID string, secret []byte) (switchboard.HookEndpoint, error) {
+	var h switchboard.HookEndpoint
+	err := s.tx(ctx, "hook", func(tx *sql.Tx) error {
+		var err error
+		h, err = scanHook(tx.QueryRowContext(ctx, `UPDATE workflow_hooks SET id = $1, secret = $2
+			WHERE org_id = $3 AND app_id = $4 AND event_name = $5 RETURNING `+hookColumns,
+			newID, sealedText(secret), orgID, appID, eventName))
+		return err
+	})
+	return h, err
+}
+
+// InsertEvent stores a hook's event in tx, unless an event of the same
+// hook with the same idempotency key was received within 24 hours: then it
+// returns that event's id and dup. An older event with the key keeps its
+// record but gives the key up.
+func InsertEvent(ctx context.Context, tx Tx, ev switchboard.HookEvent) (id string, dup bool, err error) {
+	var key any
+	if ev.IdempotencyKey != "" {
+		key = ev.IdempotencyKey
+		var old string
+		var at int64
+		err := tx.QueryRow(ctx, `SELECT id, received_at FROM workflow_events WHERE hook_id = $1 AND idempotency_key = $2`,
+			ev.HookID, ev.IdempotencyKey).Scan(&old, &at)
+		switch {
+		case err == nil && ev.ReceivedAt.Sub(fromMicros(at)) < idempotencyWindow:
+			return old, true, nil
+		case err == nil:
+			if _, err := tx.Exec(ctx, `UPDATE workflow_events SET idempotency_key = NULL WHERE id = $1`, old); err != nil {
+				return "", false, err
+			}
+		case !isNoRows(err):
+			return "", false, err
+		}
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO workflow_events (id, org_id, hook_id, idempotency_key, received_at, event)
+		VALUES ($1, $2, $3, $4, $5, $6)`, ev.ID, ev.OrgID, ev.HookID, key, micros(ev.ReceivedAt), text(ev.Event))
+	return ev.ID, false, err
+}
+
+// isNoRows reports a QueryRow that found nothing, on either driver (pgx's
+// ErrNoRows says "no rows in result set" as database/sql's does).
+func isNoRows(err error) bool {
+	return err != nil && (err == sql.ErrNoRows || strings.Contains(err.Error(), "no rows in result set"))
+}
+
+// InsertRun stores a new run in tx.
+func InsertRun(ctx context.Context, tx Tx, r switchboard.WorkflowRun) error {
+	_, err := tx.Exec(ctx, `INSERT INTO workflow_runs (id, org_id, workflow, app_id, app_version, event_id, status, input, error, started_at, finished_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		r.ID, r.OrgID, r.Workflow, r.AppID, r.AppVersion, r.EventID, r.Status, text(r.Input), text(r.Error),
+		micros(r.StartedAt), zeroMicros(r.FinishedAt))
+	return err
+}
+
+func zeroMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return micros(t)
+}
+
+func fromZeroMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return fromMicros(us)
+}
+
+// InsertStep stores a queued step of a run in tx.
+func InsertStep(ctx context.Context, tx Tx, st switchboard.WorkflowStep) error {
+	_, err := tx.Exec(ctx, `INSERT INTO workflow_steps (run_id, seq, org_id, step_id, status, params, output, error, attempts, queued_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		st.RunID, st.Seq, st.OrgID, st.StepID, st.Status, text(st.Params), text(st.Output), text(st.Error), st.Attempts, micros(st.QueuedAt))
+	return err
+}
+
+// FinishStep records a step's outcome in tx, if it has none yet (a job
+// that runs again after its first run committed finds it done and changes
+// nothing); done reports whether it was recorded here.
+func FinishStep(ctx context.Context, tx Tx, st switchboard.WorkflowStep) (done bool, err error) {
+	n, err := tx.Exec(ctx, `UPDATE workflow_steps SET status = $1, params = $2, output = $3, error = $4, attempts = $5, started_at = $6, finished_at = $7
+		WHERE run_id = $8 AND seq = $9 AND status IN ('queued', 'retrying')`,
+		st.Status, text(st.Params), text(st.Output), text(st.Error), st.Attempts, zeroMicros(st.StartedAt), zeroMicros(st.FinishedAt), st.RunID, st.Seq)
+	return n == 1, err
+}
+
+// FinishRun ends a running run in tx with status (and the encoded error
+// that failed it); done reports whether it was still running.
+func FinishRun(ctx context.Context, tx Tx, orgID, runID, status string, problem []byte, at time.Time) (done bool, err error) {
+	n, err := tx.Exec(ctx, `UPDATE workflow_runs SET status = $1, error = $2, finished_at = $3 WHERE org_id = $4 AND id = $5 AND status = 'running'`,
+		status, text(problem), micros(at), orgID, runID)
+	return n == 1, err
+}
+
+// CancelSteps marks a run's unfinished steps canceled in tx.
+func CancelSteps(ctx context.Context, tx Tx, runID string, at time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE workflow_steps SET status = 'canceled', finished_at = $1 WHERE run_id = $2 AND status IN ('queued', 'retrying')`,
+		micros(at), runID)
+	return err
+}
+
+// RestartRun makes a finished (failed or canceled) run running again in
+// tx, its clock started anew; done reports whether it was finished.
+func RestartRun(ctx context.Context, tx Tx, orgID, runID string, at time.Time) (done bool, err error) {
+	n, err := tx.Exec(ctx, `UPDATE workflow_runs SET status = 'running', error = '', started_at = $1, finished_at = 0
+		WHERE org_id = $2 AND id = $3 AND status IN ('failed', 'canceled')`, micros(at), orgID, runID)
+	return n == 1, err
+}
+
+// AppendAuditTx writes audit entries in tx, so that a step's entry commits
+// with its result.
+func AppendAuditTx(ctx context.Context, tx Tx, entries []switchboard.AuditEntry) error {
+	for _, e := range entries {
+		args, _ := json.Marshal(e.Args)
+		if e.Args == nil {
+			args = []byte("{}")
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (id, org_id, at, actor_id, actor_name, kind, name, args, method, url, status, duration_ms, cache, error,
+			event, upstream_status, session_id, subject, via)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+			e.ID, e.OrgID, micros(e.Time), e.ActorID, e.ActorName, e.Kind, e.Name,
+			string(args), e.Method, e.URL, e.Status, e.DurationMs, e.Cache, e.Error, e.Event, e.UpstreamStatus, e.SessionID, e.Subject, e.Via); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecordAttempt notes a failed attempt of a step that will be retried.
+func (s *Store) RecordAttempt(ctx context.Context, runID string, seq, attempts int, problem []byte) error {
+	return s.tx(ctx, "workflow step", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE workflow_steps SET status = 'retrying', attempts = $1, error = $2
+			WHERE run_id = $3 AND seq = $4 AND status IN ('queued', 'retrying')`, attempts, text(problem), runID, seq)
+		return err
+	})
+}
+
+// StaleRuns lists the runs still running that started before t, across
+// orgs (the run timeout's sweep).
+func (s *Store) StaleRuns(ctx context.Context, before time.Time, limit int) ([]switchboard.WorkflowRun, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+runColumns+` FROM workflow_runs WHERE status = 'running' AND started_at < $1 ORDER BY started_at LIMIT $2`,
+		micros(before), limit)
+	if err != nil {
+		return nil, s.translate(err, "workflow runs")
+	}
+	out, err := scanRuns(rows)
+	return out, s.translate(err, "workflow runs")
+}
+
+// QueueDepth counts the steps waiting to run or to be retried.
+func (s *Store) QueueDepth(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM workflow_steps WHERE status IN ('queued', 'retrying')`).Scan(&n)
+	return n, s.translate(err, "workflow steps")
+}
+
+const runColumns = `id, org_id, workflow, app_id, app_version, event_id, status, input, error, started_at, finished_at`
+
+func scanRun(row interface{ Scan(...any) error }) (switchboard.WorkflowRun, error) {
+	var r switchboard.WorkflowRun
+	var input, problem string
+	var started, finished int64
+	if err := row.Scan(&r.ID, &r.OrgID, &r.Workflow, &r.AppID, &r.AppVersion, &r.EventID, &r.Status, &input, &problem, &started, &finished); err != nil {
+		return r, err
+	}
+	r.Input, r.Error = raw(input), raw(problem)
+	r.StartedAt, r.FinishedAt = fromMicros(started), fromZeroMicros(finished)
+	return r, nil
+}
+
+func scanRuns(rows *sql.Rows) ([]switchboard.WorkflowRun, error) {
+	defer rows.Close()
+	var out []switchboard.WorkflowRun
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// WorkflowRuns implements switchboard.WorkflowStore.
+func (s *Store) WorkflowRuns(ctx context.Context, orgID string, f switchboard.RunFilter) ([]switchboard.WorkflowRun, string, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	var q strings.Builder
+	q.WriteString(`SELECT ` + runColumns + ` FROM workflow_runs WHERE org_id = $1`)
+	args := []any{orgID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.Workflow != "" {
+		q.WriteString(` AND workflow = ` + arg(f.Workflow))
+	}
+	if f.Status != "" {
+		q.WriteString(` AND status = ` + arg(f.Status))
+	}
+	if !f.Since.IsZero() {
+		q.WriteString(` AND started_at >= ` + arg(micros(f.Since)))
+	}
+	if f.Cursor != "" {
+		at, id, ok := decodeCursor(f.Cursor)
+		if !ok {
+			return nil, "", &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the cursor is not valid; pass the nextCursor of a previous page",
+				Problems: []switchboard.Problem{{Message: "not a cursor this server issued", Location: "/cursor"}}}
+		}
+		a, i := arg(at), arg(id)
+		q.WriteString(` AND (started_at < ` + a + ` OR (started_at = ` + a + ` AND id < ` + i + `))`)
+	}
+	q.WriteString(` ORDER BY started_at DESC, id DESC LIMIT ` + arg(limit+1))
+	rows, err := s.r.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, "", s.translate(err, "workflow runs")
+	}
+	out, err := scanRuns(rows)
+	if err != nil {
+		return nil, "", s.translate(err, "workflow runs")
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[len(out)-1]
+		next = encodeCursor(micros(last.StartedAt), last.ID)
+	}
+	return out, next, nil
+}
+
+// WorkflowRun implements switchboard.WorkflowStore.
+func (s *Store) WorkflowRun(ctx context.Context, orgID, id string) (switchboard.WorkflowRun, []switchboard.WorkflowStep, error) {
+	r, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runColumns+` FROM workflow_runs WHERE org_id = $1 AND id = $2`, orgID, id))
+	if err != nil {
+		return r, nil, s.translate(err, "workflow run "+id)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT run_id, seq, org_id, step_id, status, params, output, error, attempts, queued_at, started_at, finished_at
+		FROM workflow_steps WHERE run_id = $1 AND org_id = $2 ORDER BY seq`, id, orgID)
+	if err != nil {
+		return r, nil, s.translate(err, "workflow steps")
+	}
+	defer rows.Close()
+	var steps []switchboard.WorkflowStep
+	for rows.Next() {
+		var st switchboard.WorkflowStep
+		var params, output, problem string
+		var queued, started, finished int64
+		if err := rows.Scan(&st.RunID, &st.Seq, &st.OrgID, &st.StepID, &st.Status, &params, &output, &problem, &st.Attempts, &queued, &started, &finished); err != nil {
+			return r, nil, s.translate(err, "workflow steps")
+		}
+		st.Params, st.Output, st.Error = raw(params), raw(output), raw(problem)
+		st.QueuedAt, st.StartedAt, st.FinishedAt = fromMicros(queued), fromZeroMicros(started), fromZeroMicros(finished)
+		steps = append(steps, st)
+	}
+	return r, steps, s.translate(rows.Err(), "workflow steps")
+}
