@@ -252,6 +252,8 @@ func (c *compiler) top(root *jsonv.Object) {
 		bare := Bare(id, c.opts.OrgID)
 		if !ValidAppID(bare) {
 			c.fail("/app", "app must be 1 to 64 of a-z, 0-9, '_' and '-', starting with a letter; got %q", id)
+		} else if reservedAppIDs[bare] {
+			c.fail("/app", "app %q is reserved: /v1/apps/%s is a route of its own, so an app of that id could not be reached; choose another id", bare, bare)
 		} else {
 			app.BareID = bare
 			app.ID = Namespace(bare, c.opts.OrgID)

@@ -219,3 +219,22 @@ func BenchmarkParseThousandCommands(b *testing.B) {
 		}
 	}
 }
+
+// The app ids that are segments of the API's paths are refused, for a
+// private app and a public one: /v1/apps/available/settings must not mean
+// two things.
+func TestReservedAppIDs(t *testing.T) {
+	for _, id := range []string{"available", "installed"} {
+		for _, org := range []string{"o1", ""} {
+			def := `{"app":"` + id + `","version":"1.0.0","title":"S","commands":[{"name":"x","url":"https://a.com","httpMethod":"get"}]}`
+			_, _, err := Parse([]byte(def), Options{OrgID: org})
+			se, ok := err.(*switchboard.Error)
+			if !ok || len(se.Problems) != 1 || se.Problems[0].Location != "/app" || !strings.Contains(se.Problems[0].Message, "reserved") {
+				t.Errorf("app %q (org %q): error = %v", id, org, err)
+			}
+		}
+	}
+	if _, _, err := Parse([]byte(`{"app":"availability","version":"1.0.0","title":"S","commands":[{"name":"x","url":"https://a.com","httpMethod":"get"}]}`), Options{OrgID: "o1"}); err != nil {
+		t.Errorf("an id that only starts like a reserved one: %v", err)
+	}
+}

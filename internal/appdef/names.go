@@ -25,6 +25,11 @@ var (
 // letter.
 func ValidAppID(id string) bool { return appIDPattern.MatchString(id) }
 
+// reservedAppIDs are the app ids that are segments of the API's own paths
+// (GET /v1/apps/available/{app} beside GET /v1/apps/{app}/settings): an app
+// of one of these ids would be unreachable through some routes.
+var reservedAppIDs = map[string]bool{"available": true, "installed": true}
+
 // Namespace returns the stored id of an app: private apps get "_<org>"
 // appended; public apps (org "") keep their id.
 func Namespace(bare, orgID string) string {
