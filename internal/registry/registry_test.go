@@ -29,6 +29,17 @@ var operator = &switchboard.Principal{KeyID: "operator", KeyName: "operator", Ro
 // mustRegistry returns a started Registry on its own SQLite database.
 func mustRegistry(t *testing.T) (*registry.Registry, switchboard.Store) {
 	t.Helper()
+	r, store := newRegistry(t)
+	if err := r.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return r, store
+}
+
+// newRegistry returns a Registry on its own SQLite database, not started
+// (listeners are registered before Start).
+func newRegistry(t *testing.T) (*registry.Registry, switchboard.Store) {
+	t.Helper()
 	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -38,11 +49,7 @@ func mustRegistry(t *testing.T) (*registry.Registry, switchboard.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := registry.New(registry.Config{Store: store, Box: box, OperatorKey: operatorKey, Now: func() time.Time { return testNow }})
-	if err := r.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return r, store
+	return registry.New(registry.Config{Store: store, Box: box, OperatorKey: operatorKey, Now: func() time.Time { return testNow }}), store
 }
 
 // mustOrg creates an org and returns its admin principal and key.
@@ -586,16 +593,7 @@ func TestResolutionCache(t *testing.T) {
 // no longer in the second.
 func TestOnApplied(t *testing.T) {
 	t.Parallel()
-	store, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	box, err := secretbox.New(bytes.Repeat([]byte{7}, secretbox.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := registry.New(registry.Config{Store: store, Box: box, OperatorKey: operatorKey, Now: func() time.Time { return testNow }})
+	r, _ := newRegistry(t)
 	var key string
 	var seen []string
 	r.OnChange(func(c switchboard.Change) {
