@@ -45,6 +45,7 @@ func newRequest(rawURL string, header map[string]string, body []byte) (*request,
 // result is one measurement of one target.
 type result struct {
 	Target          string  `json:"target"`
+	Workers         int     `json:"workers"`
 	OK              int64   `json:"ok"`         // 2xx answers that passed the checks
 	Non2xx          int64   `json:"non2xx"`     // answers of another status
 	Unexpected      int64   `json:"unexpected"` // 2xx answers that failed a check
