@@ -40,10 +40,15 @@ type summary struct {
 	P99ms       float64   `json:"p99Ms"`
 	RunsRPS     []float64 `json:"runsRps"`
 	Workers     int       `json:"workers"`
-	OthersCPU   float64   `json:"othersCpu"` // median over runs; -1 unknown
-	Errors      int64     `json:"errors"`    // over all runs
-	Failed      bool      `json:"failed"`    // some run failed
-	FailReason  string    `json:"failReason,omitempty"`
+	// Medians over the runs of the CPU a success took (microseconds): the
+	// target's server, the upstream, the load generator; -1 unknown.
+	ServerCPUus   float64 `json:"serverCpuUs"`
+	UpstreamCPUus float64 `json:"upstreamCpuUs"`
+	LoadCPUus     float64 `json:"loadCpuUs"`
+	OthersCPU     float64 `json:"othersCpu"` // median over runs; -1 unknown
+	Errors        int64   `json:"errors"`    // over all runs
+	Failed        bool    `json:"failed"`    // some run failed
+	FailReason    string  `json:"failReason,omitempty"`
 }
 
 // ratio compares the median requests/s of two targets.
@@ -102,7 +107,7 @@ func newReport(cfg *config, e *env, runs [][]result) *report {
 	byName := map[string]*summary{}
 	for _, t := range e.targets {
 		s := summary{Target: t.name, Description: targetDescriptions[t.name]}
-		var rps, p50, p99, others []float64
+		var rps, p50, p99, others, srv, up, load []float64
 		for _, round := range runs {
 			for _, res := range round {
 				if res.Target != t.name {
@@ -117,9 +122,11 @@ func newReport(cfg *config, e *env, runs [][]result) *report {
 				}
 				rps, p50, p99 = append(rps, res.RPS), append(p50, res.P50ms), append(p99, res.P99ms)
 				others = append(others, res.OthersCPU)
+				srv, up, load = append(srv, res.ServerCPUus), append(up, res.UpstreamCPUus), append(load, res.LoadCPUus)
 			}
 		}
 		s.OthersCPU = median(others)
+		s.ServerCPUus, s.UpstreamCPUus, s.LoadCPUus = median(srv), median(up), median(load)
 		if !s.Failed {
 			s.RPS, s.P50ms, s.P99ms = median(rps), median(p50), median(p99)
 		}
@@ -161,20 +168,25 @@ func (r *report) print(w io.Writer) {
 		r.Config.Concurrency, r.Config.Warmup, r.Config.Duration)
 	fmt.Fprintf(w, "Only 2xx answers that pass the target's checks count; figures are the median of %d run(s).\n", r.Config.Runs)
 	fmt.Fprintf(w, "others' CPU: CPUs kept busy by processes outside the benchmark during the measurement (median; 0 = otherwise idle);\n")
-	fmt.Fprintf(w, "each measurement waited up to %s for them to keep less than %.2f busy.\n\n", r.Config.QuietWait, quietCPUs)
+	fmt.Fprintf(w, "each measurement waited up to %s for them to keep less than %.2f busy.\n", r.Config.QuietWait, quietCPUs)
+	fmt.Fprintf(w, "srv us, up us, load us: CPU time (user+system, /proc) of the target's server, of the upstream and of the load generator\n")
+	fmt.Fprintf(w, "for each counted answer, in microseconds (median of the runs).\n\n")
 
-	fmt.Fprintf(w, "%-17s %7s %11s %10s %10s %8s %12s   %s\n", "target", "workers", "requests/s", "p50 ms", "p99 ms", "errors", "others' CPU", "requests/s of each run")
+	fmt.Fprintf(w, "%-17s %7s %11s %10s %10s %8s %12s %8s %8s %8s   %s\n", "target", "workers", "requests/s", "p50 ms", "p99 ms", "errors", "others' CPU",
+		"srv us", "up us", "load us", "requests/s of each run")
 	for _, s := range r.Summary {
 		var runs []string
 		for _, v := range s.RunsRPS {
 			runs = append(runs, fmt.Sprintf("%.0f", v))
 		}
 		if s.Failed {
-			fmt.Fprintf(w, "%-17s %7d %11s %10s %10s %8d %12s   %s\n", s.Target, s.Workers, "FAILED", "-", "-", s.Errors, cpu(s.OthersCPU), strings.Join(runs, " "))
+			fmt.Fprintf(w, "%-17s %7d %11s %10s %10s %8d %12s %8s %8s %8s   %s\n", s.Target, s.Workers, "FAILED", "-", "-", s.Errors, cpu(s.OthersCPU),
+				"-", "-", "-", strings.Join(runs, " "))
 			fmt.Fprintf(w, "%17s FAILED: %s\n", "", s.FailReason)
 			continue
 		}
-		fmt.Fprintf(w, "%-17s %7d %11.0f %10.3f %10.3f %8d %12s   %s\n", s.Target, s.Workers, s.RPS, s.P50ms, s.P99ms, s.Errors, cpu(s.OthersCPU), strings.Join(runs, " "))
+		fmt.Fprintf(w, "%-17s %7d %11.0f %10.3f %10.3f %8d %12s %8s %8s %8s   %s\n", s.Target, s.Workers, s.RPS, s.P50ms, s.P99ms, s.Errors, cpu(s.OthersCPU),
+			micros(s.ServerCPUus), micros(s.UpstreamCPUus), micros(s.LoadCPUus), strings.Join(runs, " "))
 	}
 
 	fmt.Fprintf(w, "\nTargets:\n")
@@ -228,6 +240,14 @@ func (r *report) print(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "Goals: %d PASS, %d MISS, %d not measurable.\n", pass, miss, goals-pass-miss)
+}
+
+// micros prints a CPU time per request; "?" when unknown.
+func micros(v float64) string {
+	if v < 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.0f", v)
 }
 
 func cpu(v float64) string {

@@ -77,6 +77,21 @@ type target struct {
 	concurrency int // workers; 0: -concurrency
 }
 
+// targetServer is the process that serves each target.
+func targetServer(name string) string {
+	switch {
+	case name == "direct":
+		return "upstream"
+	case strings.HasPrefix(name, "nginx-"):
+		return "nginx"
+	case strings.HasPrefix(name, "sb-scale-"):
+		return "switchboard-scale"
+	case strings.HasPrefix(name, "sb-"):
+		return "switchboard"
+	}
+	return name // the floors
+}
+
 // workers is how many closed-loop workers load t.
 func (t *target) workers(cfg *config) int {
 	if t.concurrency > 0 {
@@ -293,13 +308,19 @@ func measureTarget(ctx context.Context, cfg *config, t *target, procs *procGroup
 			return result{}, ctx.Err()
 		}
 		return result{Target: t.name, Failed: true, FirstError: "check before the measurement: " + err.Error(),
-			OthersCPU: -1, StealCPU: -1}, nil
+			OthersCPU: -1, StealCPU: -1, ServerCPUus: -1, UpstreamCPUus: -1, LoadCPUus: -1}, nil
 	}
-	res, err := measure(ctx, tr, t.rq, workers, cfg.Warmup, cfg.Duration,
+	res, before, after, err := measureSampled(ctx, tr, t.rq, workers, cfg.Warmup, cfg.Duration,
 		func() cpuSample { return sampleCPU(pgids) })
 	if err != nil {
 		return result{}, err
 	}
+	res.ServerCPUus = cpuPerRequest(before, after, procs.pgidOf(targetServer(t.name)), res.OK)
+	res.UpstreamCPUus = -1
+	if t.name != "direct" {
+		res.UpstreamCPUus = cpuPerRequest(before, after, procs.pgidOf("upstream"), res.OK)
+	}
+	res.LoadCPUus = cpuPerRequest(before, after, 0, res.OK)
 	res.Target = t.name
 	res.Workers = workers
 	if err := verify(ctx, tr, t.rq); err != nil {
