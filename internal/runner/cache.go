@@ -240,7 +240,7 @@ func (r *Runner) fetchAndRecord(ctx context.Context, key string, cmd *appdef.Com
 
 // live calls the upstream once and encodes its answer.
 func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveResult {
-	resp, err := r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.header, Body: c.body})
+	resp, err := r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.httpHeader(), Body: c.body})
 	if err == nil && resp.Status == http.StatusUnauthorized && c.retry != nil {
 		// The account's token was refused: refresh it once and retry once.
 		c2, rerr := c.retry(ctx)
@@ -248,7 +248,7 @@ func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveRe
 			return &liveResult{err: rerr}
 		}
 		c = c2
-		resp, err = r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.header, Body: c.body})
+		resp, err = r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.httpHeader(), Body: c.body})
 	}
 	if err != nil {
 		return &liveResult{err: err}
