@@ -50,6 +50,11 @@ func startSwitchboard(ctx context.Context, cfg *config, procs *procGroup, upstre
 	args = append(args, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(envWithout("SWITCHBOARD_"), "SWITCHBOARD_OPERATOR_KEY="+operatorKey)
+	if strings.Contains(sbArgs, "--database-url") {
+		// PostgreSQL needs the secret key from the environment (no key
+		// file): a fresh one, as the database is the harness's.
+		cmd.Env = append(cmd.Env, "SWITCHBOARD_SECRET_KEY="+randomHex(32))
+	}
 	logPath := filepath.Join(cfg.tmp, name+".log")
 	logf("starting %s (logs: JSON, to a file)", name)
 	_, url, err := procs.start(ctx, name, cmd, logPath, true)

@@ -303,6 +303,12 @@ func measureTarget(ctx context.Context, cfg *config, t *target, procs *procGroup
 	workers := t.workers(cfg)
 	tr := loadTransport(workers)
 	defer tr.CloseIdleConnections()
+	if strings.HasSuffix(t.name, "-cached") && strings.HasPrefix(t.name, "sb-") {
+		// A whole benchmark outlasts the command's cacheSeconds (600): the
+		// first run after that refreshes the entry ("cache":"miss"), as it
+		// should, and every run after it is a hit again.
+		_, _, _ = send(ctx, tr, t.rq)
+	}
 	if err := verify(ctx, tr, t.rq); err != nil {
 		if ctx.Err() != nil {
 			return result{}, ctx.Err()
