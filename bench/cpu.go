@@ -22,12 +22,16 @@ type cpuSample struct {
 	steal float64 // time the hypervisor gave to others
 	ours  float64 // the harness and every process group it started
 	ok    bool    // false where /proc is not there
+	// The CPU time of each process group of pgids, and of the harness
+	// itself (the load generator), in clock ticks.
+	byPgid map[int]float64
+	self   float64
 }
 
 // sampleCPU reads /proc/stat and the stat of every process of the harness:
 // itself and the members of the process groups in pgids.
 func sampleCPU(pgids map[int]bool) cpuSample {
-	s := cpuSample{at: time.Now()}
+	s := cpuSample{at: time.Now(), byPgid: map[int]float64{}}
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return s
@@ -66,6 +70,11 @@ func sampleCPU(pgids map[int]bool) cpuSample {
 		ut, _ := strconv.ParseFloat(rest[11], 64)
 		st, _ := strconv.ParseFloat(rest[12], 64)
 		s.ours += ut + st
+		if pid == self {
+			s.self += ut + st
+		} else {
+			s.byPgid[pgrp] += ut + st
+		}
 	}
 	s.ok = true
 	return s
@@ -116,4 +125,18 @@ func waitQuiet(ctx context.Context, maxWait time.Duration, pgids map[int]bool) e
 			logged = true
 		}
 	}
+}
+
+// cpuPerRequest is the CPU time, in microseconds, that the process group
+// pgid (0: the harness itself) used between two samples for each of n
+// requests; -1 when unknown.
+func cpuPerRequest(a, b cpuSample, pgid int, n int64) float64 {
+	if !a.ok || !b.ok || n <= 0 {
+		return -1
+	}
+	ticks := b.self - a.self
+	if pgid != 0 {
+		ticks = b.byPgid[pgid] - a.byPgid[pgid]
+	}
+	return ticks / clockTicks * 1e6 / float64(n)
 }

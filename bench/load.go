@@ -45,6 +45,7 @@ func newRequest(rawURL string, header map[string]string, body []byte) (*request,
 // result is one measurement of one target.
 type result struct {
 	Target          string  `json:"target"`
+	Workers         int     `json:"workers"`
 	OK              int64   `json:"ok"`         // 2xx answers that passed the checks
 	Non2xx          int64   `json:"non2xx"`     // answers of another status
 	Unexpected      int64   `json:"unexpected"` // 2xx answers that failed a check
@@ -59,6 +60,12 @@ type result struct {
 	// and CPUs stolen by the hypervisor; -1 when unknown.
 	OthersCPU float64 `json:"othersCpu"`
 	StealCPU  float64 `json:"stealCpu"`
+	// CPU time a success took, in microseconds: of the target's server
+	// process group, of the upstream and of the load generator; -1 when
+	// unknown.
+	ServerCPUus   float64 `json:"serverCpuUs"`
+	UpstreamCPUus float64 `json:"upstreamCpuUs"`
+	LoadCPUus     float64 `json:"loadCpuUs"`
 }
 
 // errors is the number of answers that were not a success.
@@ -104,11 +111,17 @@ func loadTransport(concurrency int) *http.Transport {
 }
 
 // measure loads rq with concurrency closed-loop workers for warmup, then
-// for duration, and returns what was answered during duration. Answers that
+// for duration, and returns what was answered during duration, with the
+// samples taken at the start and the end of the window. Answers that
 // complete during the warm-up, or after the window, are not counted. When
 // sample is not nil, it is called at the start and at the end of the window
 // to tell how much CPU other processes took.
 func measure(ctx context.Context, tr *http.Transport, rq *request, concurrency int, warmup, duration time.Duration, sample func() cpuSample) (result, error) {
+	res, _, _, err := measureSampled(ctx, tr, rq, concurrency, warmup, duration, sample)
+	return res, err
+}
+
+func measureSampled(ctx context.Context, tr *http.Transport, rq *request, concurrency int, warmup, duration time.Duration, sample func() cpuSample) (result, cpuSample, cpuSample, error) {
 	start := time.Now()
 	mStart := start.Add(warmup)
 	mEnd := mStart.Add(duration)
@@ -130,7 +143,7 @@ func measure(ctx context.Context, tr *http.Transport, rq *request, concurrency i
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return result{}, err
+		return result{}, before, after, err
 	}
 
 	var res result
@@ -153,7 +166,7 @@ func measure(ctx context.Context, tr *http.Transport, rq *request, concurrency i
 	res.P50ms = ms(percentile(lat, 0.50))
 	res.P99ms = ms(percentile(lat, 0.99))
 	res.Failed = res.OK == 0 || res.errorRate() > 0.01
-	return res, nil
+	return res, before, after, nil
 }
 
 // sleepUntil sleeps until t; false if ctx ended first.

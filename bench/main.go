@@ -55,6 +55,9 @@ type config struct {
 	soakSample time.Duration
 	soakWarmup time.Duration
 	executable string // this harness's binary, re-executed for the servers
+
+	scaleOrgs, scaleCommands, scaleEntries int
+	scaleArgs                              string // switchboard serve flags of the scale instance
 }
 
 func main() {
@@ -100,6 +103,10 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&cfg.keepTmp, "keep", false, "keep the temporary directory (logs, configs, data) and print its path")
 	fs.DurationVar(&cfg.soak, "soak", 0, "instead of measuring, run a mixed load against Switchboard this long and sample its memory (for example 10m)")
 	fs.DurationVar(&cfg.soakSample, "sample", 10*time.Second, "with -soak: how often to sample RSS, heap and goroutines")
+	fs.IntVar(&cfg.scaleOrgs, "scale-orgs", 1000, "the scale case: orgs besides the bench org")
+	fs.IntVar(&cfg.scaleCommands, "scale-commands", 50000, "the scale case: commands spread over those orgs")
+	fs.IntVar(&cfg.scaleEntries, "scale-entries", 100000, "the scale case: cached answers spread over those orgs and commands")
+	fs.StringVar(&cfg.scaleArgs, "scale-sb-args", "", "extra flags for the scale instance's switchboard serve (default: -sb-args; give it a database of its own)")
 	fs.DurationVar(&cfg.soakWarmup, "soak-warmup", time.Minute, "with -soak: the growth is measured from the first sample after this")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run . [flags]\n\nTargets: %s\n\nFlags:\n", strings.Join(targetNames, ", "))

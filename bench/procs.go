@@ -116,6 +116,19 @@ func (g *procGroup) pgids() map[int]bool {
 	return m
 }
 
+// pgidOf is the process group of the process started as name; 0 when
+// there is none.
+func (g *procGroup) pgidOf(name string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, p := range g.procs {
+		if p.name == name {
+			return p.cmd.Process.Pid
+		}
+	}
+	return 0
+}
+
 // stopAll stops every started process group, newest first: SIGTERM, then
 // SIGKILL for a group still running after five seconds.
 func (g *procGroup) stopAll() {

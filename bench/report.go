@@ -22,12 +22,13 @@ type report struct {
 		Targets     []string `json:"targets"`
 		QuietWait   string   `json:"quietWait"`
 	} `json:"config"`
-	Date    time.Time  `json:"date"`
-	Machine machine    `json:"machine"`
-	Notes   []string   `json:"notes"`
-	Summary []summary  `json:"summary"`
-	Ratios  []ratio    `json:"ratios"`
-	Runs    [][]result `json:"runs"`
+	Date    time.Time   `json:"date"`
+	Machine machine     `json:"machine"`
+	Notes   []string    `json:"notes"`
+	Summary []summary   `json:"summary"`
+	Ratios  []ratio     `json:"ratios"`
+	Scale   *scaleFacts `json:"scale,omitempty"`
+	Runs    [][]result  `json:"runs"`
 }
 
 // summary is one target over all runs: the median of each figure.
@@ -38,10 +39,16 @@ type summary struct {
 	P50ms       float64   `json:"p50Ms"`
 	P99ms       float64   `json:"p99Ms"`
 	RunsRPS     []float64 `json:"runsRps"`
-	OthersCPU   float64   `json:"othersCpu"` // median over runs; -1 unknown
-	Errors      int64     `json:"errors"`    // over all runs
-	Failed      bool      `json:"failed"`    // some run failed
-	FailReason  string    `json:"failReason,omitempty"`
+	Workers     int       `json:"workers"`
+	// Medians over the runs of the CPU a success took (microseconds): the
+	// target's server, the upstream, the load generator; -1 unknown.
+	ServerCPUus   float64 `json:"serverCpuUs"`
+	UpstreamCPUus float64 `json:"upstreamCpuUs"`
+	LoadCPUus     float64 `json:"loadCpuUs"`
+	OthersCPU     float64 `json:"othersCpu"` // median over runs; -1 unknown
+	Errors        int64   `json:"errors"`    // over all runs
+	Failed        bool    `json:"failed"`    // some run failed
+	FailReason    string  `json:"failReason,omitempty"`
 }
 
 // ratio compares the median requests/s of two targets.
@@ -69,9 +76,16 @@ var ratioSpecs = []struct {
 	num, den string
 	goal     float64
 }{
-	{"sb-cached", "floor-handler", 0.85},
-	{"sb-uncached", "floor-proxy", 0.80},
-	{"sb-audited", "sb-uncached", 0.70},
+	{"sb-cached", "floor-cached", 0.95},
+	{"sb-uncached", "floor-client", 0.95},
+	{"sb-audited", "sb-uncached", 0.90},
+	{"sb-audited-128", "sb-uncached-128", 0.90},
+	{"sb-scale-cached", "floor-cached", 0.95},
+	{"sb-scale-uncached", "floor-client", 0.95},
+	{"sb-cached", "floor-handler", 0},
+	{"sb-uncached", "floor-proxy", 0},
+	{"sb-scale-cached", "sb-cached", 0},
+	{"sb-scale-uncached", "sb-uncached", 0},
 	{"sb-cached", "nginx-cache", 0},
 	{"sb-uncached", "nginx-proxy", 0},
 	{"sb-cached", "direct", 0},
@@ -80,7 +94,7 @@ var ratioSpecs = []struct {
 }
 
 func newReport(cfg *config, e *env, runs [][]result) *report {
-	r := &report{Date: time.Now().UTC().Truncate(time.Second), Notes: e.notes, Runs: runs}
+	r := &report{Date: time.Now().UTC().Truncate(time.Second), Notes: e.notes, Runs: runs, Scale: e.scale}
 	r.Config.Duration = cfg.Duration.String()
 	r.Config.Warmup = cfg.Warmup.String()
 	r.Config.Concurrency = cfg.Concurrency
@@ -93,13 +107,14 @@ func newReport(cfg *config, e *env, runs [][]result) *report {
 	byName := map[string]*summary{}
 	for _, t := range e.targets {
 		s := summary{Target: t.name, Description: targetDescriptions[t.name]}
-		var rps, p50, p99, others []float64
+		var rps, p50, p99, others, srv, up, load []float64
 		for _, round := range runs {
 			for _, res := range round {
 				if res.Target != t.name {
 					continue
 				}
 				s.RunsRPS = append(s.RunsRPS, res.RPS)
+				s.Workers = res.Workers
 				s.Errors += res.errors()
 				if res.Failed && !s.Failed {
 					s.Failed = true
@@ -107,9 +122,11 @@ func newReport(cfg *config, e *env, runs [][]result) *report {
 				}
 				rps, p50, p99 = append(rps, res.RPS), append(p50, res.P50ms), append(p99, res.P99ms)
 				others = append(others, res.OthersCPU)
+				srv, up, load = append(srv, res.ServerCPUus), append(up, res.UpstreamCPUus), append(load, res.LoadCPUus)
 			}
 		}
 		s.OthersCPU = median(others)
+		s.ServerCPUus, s.UpstreamCPUus, s.LoadCPUus = median(srv), median(up), median(load)
 		if !s.Failed {
 			s.RPS, s.P50ms, s.P99ms = median(rps), median(p50), median(p99)
 		}
@@ -151,25 +168,30 @@ func (r *report) print(w io.Writer) {
 		r.Config.Concurrency, r.Config.Warmup, r.Config.Duration)
 	fmt.Fprintf(w, "Only 2xx answers that pass the target's checks count; figures are the median of %d run(s).\n", r.Config.Runs)
 	fmt.Fprintf(w, "others' CPU: CPUs kept busy by processes outside the benchmark during the measurement (median; 0 = otherwise idle);\n")
-	fmt.Fprintf(w, "each measurement waited up to %s for them to keep less than %.2f busy.\n\n", r.Config.QuietWait, quietCPUs)
+	fmt.Fprintf(w, "each measurement waited up to %s for them to keep less than %.2f busy.\n", r.Config.QuietWait, quietCPUs)
+	fmt.Fprintf(w, "srv us, up us, load us: CPU time (user+system, /proc) of the target's server, of the upstream and of the load generator\n")
+	fmt.Fprintf(w, "for each counted answer, in microseconds (median of the runs).\n\n")
 
-	fmt.Fprintf(w, "%-14s %11s %10s %10s %8s %12s   %s\n", "target", "requests/s", "p50 ms", "p99 ms", "errors", "others' CPU", "requests/s of each run")
+	fmt.Fprintf(w, "%-17s %7s %11s %10s %10s %8s %12s %8s %8s %8s   %s\n", "target", "workers", "requests/s", "p50 ms", "p99 ms", "errors", "others' CPU",
+		"srv us", "up us", "load us", "requests/s of each run")
 	for _, s := range r.Summary {
 		var runs []string
 		for _, v := range s.RunsRPS {
 			runs = append(runs, fmt.Sprintf("%.0f", v))
 		}
 		if s.Failed {
-			fmt.Fprintf(w, "%-14s %11s %10s %10s %8d %12s   %s\n", s.Target, "FAILED", "-", "-", s.Errors, cpu(s.OthersCPU), strings.Join(runs, " "))
-			fmt.Fprintf(w, "%14s FAILED: %s\n", "", s.FailReason)
+			fmt.Fprintf(w, "%-17s %7d %11s %10s %10s %8d %12s %8s %8s %8s   %s\n", s.Target, s.Workers, "FAILED", "-", "-", s.Errors, cpu(s.OthersCPU),
+				"-", "-", "-", strings.Join(runs, " "))
+			fmt.Fprintf(w, "%17s FAILED: %s\n", "", s.FailReason)
 			continue
 		}
-		fmt.Fprintf(w, "%-14s %11.0f %10.3f %10.3f %8d %12s   %s\n", s.Target, s.RPS, s.P50ms, s.P99ms, s.Errors, cpu(s.OthersCPU), strings.Join(runs, " "))
+		fmt.Fprintf(w, "%-17s %7d %11.0f %10.3f %10.3f %8d %12s %8s %8s %8s   %s\n", s.Target, s.Workers, s.RPS, s.P50ms, s.P99ms, s.Errors, cpu(s.OthersCPU),
+			micros(s.ServerCPUus), micros(s.UpstreamCPUus), micros(s.LoadCPUus), strings.Join(runs, " "))
 	}
 
 	fmt.Fprintf(w, "\nTargets:\n")
 	for _, s := range r.Summary {
-		fmt.Fprintf(w, "  %-14s %s\n", s.Target, s.Description)
+		fmt.Fprintf(w, "  %-17s %s\n", s.Target, s.Description)
 	}
 	fmt.Fprintf(w, "\nChecks:\n")
 	for _, n := range r.Notes {
@@ -195,7 +217,7 @@ func (r *report) print(w io.Writer) {
 		if rt.Goal > 0 {
 			goal = fmt.Sprintf("goal >= %.2f", rt.Goal)
 		}
-		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  %-28s %7s   %-14s %s", rt.Name, value, goal, rt.Verdict), " "))
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  %-36s %7s   %-14s %s", rt.Name, value, goal, rt.Verdict), " "))
 		switch rt.Verdict {
 		case "PASS":
 			pass++
@@ -203,7 +225,29 @@ func (r *report) print(w io.Writer) {
 			miss++
 		}
 	}
-	fmt.Fprintf(w, "Goals: %d PASS, %d MISS, %d not measurable.\n", pass, miss, countGoals()-pass-miss)
+	goals := countGoals()
+	if sc := r.Scale; sc != nil {
+		fmt.Fprintf(w, "\nMemory per cached entry (scale case, %d answers of %d bytes): heap %.1f MiB -> %.1f MiB after a GC each\n",
+			sc.Entries, sc.AnswerBytes, float64(sc.HeapBefore)/(1<<20), float64(sc.HeapAfter)/(1<<20))
+		fmt.Fprintf(w, "  %-36s %7.0f   %-14s %s\n", "bytes of heap per cached entry", sc.BytesPerEntry,
+			fmt.Sprintf("goal < %.0f", sc.GoalPerEntry), sc.MemoryVerdict)
+		goals++
+		switch sc.MemoryVerdict {
+		case "PASS":
+			pass++
+		case "MISS":
+			miss++
+		}
+	}
+	fmt.Fprintf(w, "Goals: %d PASS, %d MISS, %d not measurable.\n", pass, miss, goals-pass-miss)
+}
+
+// micros prints a CPU time per request; "?" when unknown.
+func micros(v float64) string {
+	if v < 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.0f", v)
 }
 
 func cpu(v float64) string {

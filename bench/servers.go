@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -117,4 +119,100 @@ func listenAndServe(name, addr string, h http.Handler) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	fmt.Printf("bench %s listening on http://%s\n", name, ln.Addr())
 	return srv.Serve(ln)
+}
+
+// The floors of the issue "the run path at the floor", exactly: the
+// handlers below are the floor program's cached() and proxy() unchanged,
+// and the subcommands only add the listening address and the upstream.
+func init() {
+	servers["floor-cached"] = serveFloorCached
+	servers["floor-client"] = serveFloorClient
+}
+
+// floorRunReq is the floor's run request: only its args.
+type floorRunReq struct {
+	Args map[string]string `json:"args"`
+}
+
+// serveFloorCached is the floor of a cached run: decode the run body, hash
+// the key, return stored bytes (built once, on the first request).
+func serveFloorCached(args []string) error {
+	fs := flag.NewFlagSet("floor-cached", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "where to listen")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return serveBare("floor-cached", *addr, floorCached())
+}
+
+// serveFloorClient is the floor of a live run: a bare proxy with one
+// shared http.Client that GETs -upstream and writes its body.
+func serveFloorClient(args []string) error {
+	fs := flag.NewFlagSet("floor-client", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "where to listen")
+	upstream := fs.String("upstream", "", "the URL every request fetches")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if u, err := url.Parse(*upstream); err != nil || u.Host == "" {
+		return fmt.Errorf("-upstream %q is not a URL", *upstream)
+	}
+	return serveBare("floor-client", *addr, floorProxy(*upstream))
+}
+
+// serveBare serves h as http.ListenAndServe does (a zero http.Server, no
+// timeouts), after announcing the URL on stdout.
+func serveBare(name, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	fmt.Printf("bench %s listening on http://%s\n", name, ln.Addr())
+	return (&http.Server{Handler: h}).Serve(ln)
+}
+
+func floorCached() http.Handler {
+	var cache sync.Map
+	body := []byte(`{"id":"42","status":"REFUNDED","amount":"12.50","items":[1,2,3]}`)
+	keyHash := sha256.Sum256([]byte("Bearer secretkey"))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+		_ = h == keyHash
+		var req floorRunReq
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		k := r.URL.Path + "|" + req.Args["id"]
+		v, ok := cache.Load(k)
+		if !ok {
+			var parsed any
+			json.Unmarshal(body, &parsed)
+			out, _ := json.Marshal(map[string]any{"status": 200, "headers": map[string]string{"content-type": "application/json"}, "body": parsed, "cache": "hit"})
+			cache.Store(k, out)
+			v = out
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(v.([]byte))
+	})
+}
+
+func floorProxy(upstream string) http.Handler {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		resp, err := client.Get(upstream)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	})
 }

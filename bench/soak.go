@@ -49,7 +49,7 @@ func soak(ctx context.Context, cfg *config, procs *procGroup) error {
 		return err
 	}
 	e := &env{}
-	sb, err := startSwitchboard(ctx, cfg, procs, upstreamURL, e)
+	sb, err := startSwitchboard(ctx, cfg, procs, upstreamURL, e, "switchboard", cfg.sbArgs, nil)
 	if err != nil {
 		return err
 	}

@@ -21,40 +21,52 @@ type switchboard struct {
 	url          string
 	agentKey     string
 	cachedAnswer []byte // the bytes of a cache hit of bench.cached
+	operator     *client.Client
+	logPath      string
 }
 
 // startSwitchboard builds (unless -switchboard names a binary) and starts
 // Switchboard on a fresh SQLite database in the temporary directory,
 // creates an org, registers the bench app against upstreamURL, sets its
-// token, creates an agent key, and warms and checks the commands.
-func startSwitchboard(ctx context.Context, cfg *config, procs *procGroup, upstreamURL string, e *env) (*switchboard, error) {
+// token, creates an agent key, and warms and checks the commands. name
+// names the process (its log and data directory), sbArgs are the extra
+// flags of the command line and extra further ones.
+func startSwitchboard(ctx context.Context, cfg *config, procs *procGroup, upstreamURL string, e *env, name, sbArgs string, extra []string) (*switchboard, error) {
 	bin := cfg.sbBinary
 	if bin == "" {
 		var err error
 		if bin, err = buildSwitchboard(ctx, cfg, e); err != nil {
 			return nil, err
 		}
+		cfg.sbBinary = bin // built once for every instance
 	}
-	data := filepath.Join(cfg.tmp, "switchboard-data")
+	data := filepath.Join(cfg.tmp, name+"-data")
 	if err := os.Mkdir(data, 0o700); err != nil {
 		return nil, fmt.Errorf("create Switchboard's data directory: %w", err)
 	}
 	operatorKey := "sbo_bench_" + randomHex(24)
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--allow-private-networks", "--log-format", "json"}
-	args = append(args, strings.Fields(cfg.sbArgs)...)
+	args = append(args, strings.Fields(sbArgs)...)
+	args = append(args, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(envWithout("SWITCHBOARD_"), "SWITCHBOARD_OPERATOR_KEY="+operatorKey)
-	logPath := filepath.Join(cfg.tmp, "switchboard.log")
-	logf("starting Switchboard (logs: JSON, to a file)")
-	_, url, err := procs.start(ctx, "switchboard", cmd, logPath, true)
+	if strings.Contains(sbArgs, "--database-url") {
+		// PostgreSQL needs the secret key from the environment (no key
+		// file): a fresh one, as the database is the harness's.
+		cmd.Env = append(cmd.Env, "SWITCHBOARD_SECRET_KEY="+randomHex(32))
+	}
+	logPath := filepath.Join(cfg.tmp, name+".log")
+	logf("starting %s (logs: JSON, to a file)", name)
+	_, url, err := procs.start(ctx, name, cmd, logPath, true)
 	if err != nil {
 		return nil, err
 	}
-	sb := &switchboard{url: url}
+	sb := &switchboard{url: url, logPath: logPath}
 
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	op := client.New(url, operatorKey, nil)
+	sb.operator = op
 	org, err := op.CreateOrg(ctx, "", "bench")
 	if err != nil {
 		return nil, fmt.Errorf("Switchboard: create the bench org: %w", err)
@@ -97,7 +109,7 @@ func startSwitchboard(ctx context.Context, cfg *config, procs *procGroup, upstre
 		return nil, fmt.Errorf("Switchboard: second run of bench.cached: %w", err)
 	}
 	sb.cachedAnswer = bytes.Clone(buf.Bytes())
-	e.note(`sb-cached: the first run answered "cache":"miss", the second "cache":"hit": %s`, buf.Bytes())
+	e.note(`%s: bench.cached's first run answered "cache":"miss", the second "cache":"hit": %s`, name, buf.Bytes())
 
 	// One audited run, then its entry must be in the audit log.
 	rq.url.Path = auditedPath
@@ -119,7 +131,7 @@ func startSwitchboard(ctx context.Context, cfg *config, procs *procGroup, upstre
 	if found == "" {
 		return nil, fmt.Errorf("Switchboard: the run of bench.audited left no audit entry (%d entries)", len(entries))
 	}
-	e.note("sb-audited: a run wrote an audit entry for %s before answering", found)
+	e.note("%s: a run of bench.audited wrote an audit entry for %s before answering", name, found)
 	return sb, nil
 }
 

@@ -14,6 +14,8 @@ import (
 // targetNames are the targets in the order each run measures them.
 var targetNames = []string{
 	"direct",
+	"floor-cached",
+	"floor-client",
 	"floor-handler",
 	"floor-proxy",
 	"nginx-cache",
@@ -21,18 +23,40 @@ var targetNames = []string{
 	"sb-cached",
 	"sb-uncached",
 	"sb-audited",
+	"sb-uncached-128",
+	"sb-audited-128",
+	"sb-scale-cached",
+	"sb-scale-uncached",
 }
+
+// targetConcurrency is the number of workers of the targets that do not
+// use -concurrency.
+var targetConcurrency = map[string]int{
+	"sb-uncached-128": 128,
+	"sb-audited-128":  128,
+}
+
+// scaleTargets are measured on a second Switchboard instance that holds
+// -scale-orgs orgs, -scale-commands commands and -scale-entries cached
+// answers besides the bench org.
+var scaleTargets = []string{"sb-scale-cached", "sb-scale-uncached"}
 
 // targetDescriptions say what each target is, for the report.
 var targetDescriptions = map[string]string{
-	"direct":        "the upstream itself: POST of the run's inner body",
-	"floor-handler": "bare net/http handler: decodes the run request, answers Switchboard's stored cache-hit bytes",
-	"floor-proxy":   "bare httputil.ReverseProxy in front of the upstream",
-	"nginx-cache":   "nginx caching POSTs (key: URI and body), every answer a HIT",
-	"nginx-proxy":   "nginx proxying to the upstream, keep-alive pool of 64",
-	"sb-cached":     "Switchboard, command with cacheSeconds 600: every run a cache hit",
-	"sb-uncached":   "Switchboard, the same command without a cache: every run calls the upstream",
-	"sb-audited":    "Switchboard, uncached with auditLogging: every run writes a durable audit entry",
+	"direct":            "the upstream itself: POST of the run's inner body",
+	"floor-cached":      "the floor of a cached run: decodes the run body, hashes the key, returns stored bytes",
+	"floor-client":      "the floor of a live run: one shared http.Client, client.Get of the upstream, body written back",
+	"floor-handler":     "bare net/http handler: decodes the run request, answers Switchboard's stored cache-hit bytes",
+	"floor-proxy":       "bare httputil.ReverseProxy in front of the upstream",
+	"nginx-cache":       "nginx caching POSTs (key: URI and body), every answer a HIT",
+	"nginx-proxy":       "nginx proxying to the upstream, keep-alive pool of 64",
+	"sb-cached":         "Switchboard, command with cacheSeconds 600: every run a cache hit",
+	"sb-uncached":       "Switchboard, the same command without a cache: every run calls the upstream",
+	"sb-audited":        "Switchboard, uncached with auditLogging: every run writes a durable audit entry",
+	"sb-uncached-128":   "sb-uncached with 128 workers",
+	"sb-audited-128":    "sb-audited with 128 workers",
+	"sb-scale-cached":   "sb-cached on an instance that also holds the scale case's orgs, commands and cached answers",
+	"sb-scale-uncached": "sb-uncached on that instance",
 }
 
 // The run request every Switchboard-shaped target receives, and the body
@@ -48,8 +72,32 @@ const (
 
 // target is one thing measured: a request and its checks.
 type target struct {
-	name string
-	rq   *request
+	name        string
+	rq          *request
+	concurrency int // workers; 0: -concurrency
+}
+
+// targetServer is the process that serves each target.
+func targetServer(name string) string {
+	switch {
+	case name == "direct":
+		return "upstream"
+	case strings.HasPrefix(name, "nginx-"):
+		return "nginx"
+	case strings.HasPrefix(name, "sb-scale-"):
+		return "switchboard-scale"
+	case strings.HasPrefix(name, "sb-"):
+		return "switchboard"
+	}
+	return name // the floors
+}
+
+// workers is how many closed-loop workers load t.
+func (t *target) workers(cfg *config) int {
+	if t.concurrency > 0 {
+		return t.concurrency
+	}
+	return cfg.Concurrency
 }
 
 // env is what setup started: the targets to measure, in order, and what it
@@ -58,6 +106,7 @@ type env struct {
 	targets      []*target
 	notes        []string
 	nginxVersion string
+	scale        *scaleFacts // nil unless a scale target is measured
 }
 
 func (e *env) targetNames() []string {
@@ -105,14 +154,15 @@ func setup(ctx context.Context, cfg *config, procs *procGroup) (*env, error) {
 	// Every Switchboard-shaped target gets the same request as Switchboard
 	// itself: path, agent key and run body.
 	agentKey := "sbk_not-switchboard"
-	if want("sb-cached", "sb-uncached", "sb-audited", "floor-handler") {
-		sb, err := startSwitchboard(ctx, cfg, procs, upstreamURL, e)
+	if want("sb-cached", "sb-uncached", "sb-audited", "sb-uncached-128", "sb-audited-128", "floor-handler") {
+		sb, err := startSwitchboard(ctx, cfg, procs, upstreamURL, e, "switchboard", cfg.sbArgs, nil)
 		if err != nil {
 			return nil, err
 		}
 		agentKey = sb.agentKey
 		auth := map[string]string{"Authorization": "Bearer " + agentKey}
-		for name, path := range map[string]string{"sb-cached": cachedPath, "sb-uncached": uncachedPath, "sb-audited": auditedPath} {
+		for name, path := range map[string]string{"sb-cached": cachedPath, "sb-uncached": uncachedPath, "sb-audited": auditedPath,
+			"sb-uncached-128": uncachedPath, "sb-audited-128": auditedPath} {
 			rq, err := newRequest(sb.url+path, auth, []byte(runBody))
 			if err != nil {
 				return nil, err
@@ -143,6 +193,50 @@ func setup(ctx context.Context, cfg *config, procs *procGroup) (*env, error) {
 		}
 	}
 	auth := map[string]string{"Authorization": "Bearer " + agentKey}
+
+	if want(scaleTargets...) {
+		sb, facts, err := startScale(ctx, cfg, procs, upstreamURL, e)
+		if err != nil {
+			return nil, err
+		}
+		e.scale = facts
+		sauth := map[string]string{"Authorization": "Bearer " + sb.agentKey}
+		if reqs["sb-scale-cached"], err = newRequest(sb.url+cachedPath, sauth, []byte(runBody)); err != nil {
+			return nil, err
+		}
+		reqs["sb-scale-cached"].wantBody = []string{`"status":200`, `"refunded":true`, `"cache":"hit"`}
+		if reqs["sb-scale-uncached"], err = newRequest(sb.url+uncachedPath, sauth, []byte(runBody)); err != nil {
+			return nil, err
+		}
+		reqs["sb-scale-uncached"].wantBody = []string{`"status":200`, `"refunded":true`, `"cache":"none"`}
+	}
+
+	// The floors of the issue: the same run request as Switchboard's.
+	if want("floor-cached") {
+		logf("starting floor-cached")
+		_, u, err := procs.start(ctx, "floor-cached", exec.Command(cfg.executable, "floor-cached"),
+			filepath.Join(cfg.tmp, "floor-cached.log"), true)
+		if err != nil {
+			return nil, err
+		}
+		if reqs["floor-cached"], err = newRequest(u+cachedPath, auth, []byte(runBody)); err != nil {
+			return nil, err
+		}
+		reqs["floor-cached"].wantBody = []string{`"status":200`, `"cache":"hit"`}
+	}
+	if want("floor-client") {
+		logf("starting floor-client")
+		_, u, err := procs.start(ctx, "floor-client",
+			exec.Command(cfg.executable, "floor-client", "-upstream", upstreamURL+"/orders?store=acme"),
+			filepath.Join(cfg.tmp, "floor-client.log"), true)
+		if err != nil {
+			return nil, err
+		}
+		if reqs["floor-client"], err = newRequest(u+uncachedPath, auth, []byte(runBody)); err != nil {
+			return nil, err
+		}
+		reqs["floor-client"].wantBody = []string{`"refunded":true`}
+	}
 
 	if want("floor-proxy") {
 		logf("starting floor-proxy")
@@ -190,7 +284,7 @@ func setup(ctx context.Context, cfg *config, procs *procGroup) (*env, error) {
 		if err := verify(ctx, tr, rq); err != nil {
 			return nil, fmt.Errorf("%s does not answer as expected: %w", name, err)
 		}
-		e.targets = append(e.targets, &target{name: name, rq: rq})
+		e.targets = append(e.targets, &target{name: name, rq: rq, concurrency: targetConcurrency[name]})
 	}
 	if len(e.targets) == 0 {
 		return nil, fmt.Errorf("none of the targets %s can be measured here", strings.Join(cfg.Targets, ", "))
@@ -206,21 +300,35 @@ func measureTarget(ctx context.Context, cfg *config, t *target, procs *procGroup
 	if err := waitQuiet(ctx, cfg.quiet, pgids); err != nil {
 		return result{}, err
 	}
-	tr := loadTransport(cfg.Concurrency)
+	workers := t.workers(cfg)
+	tr := loadTransport(workers)
 	defer tr.CloseIdleConnections()
+	if strings.HasSuffix(t.name, "-cached") && strings.HasPrefix(t.name, "sb-") {
+		// A whole benchmark outlasts the command's cacheSeconds (600): the
+		// first run after that refreshes the entry ("cache":"miss"), as it
+		// should, and every run after it is a hit again.
+		_, _, _ = send(ctx, tr, t.rq)
+	}
 	if err := verify(ctx, tr, t.rq); err != nil {
 		if ctx.Err() != nil {
 			return result{}, ctx.Err()
 		}
 		return result{Target: t.name, Failed: true, FirstError: "check before the measurement: " + err.Error(),
-			OthersCPU: -1, StealCPU: -1}, nil
+			OthersCPU: -1, StealCPU: -1, ServerCPUus: -1, UpstreamCPUus: -1, LoadCPUus: -1}, nil
 	}
-	res, err := measure(ctx, tr, t.rq, cfg.Concurrency, cfg.Warmup, cfg.Duration,
+	res, before, after, err := measureSampled(ctx, tr, t.rq, workers, cfg.Warmup, cfg.Duration,
 		func() cpuSample { return sampleCPU(pgids) })
 	if err != nil {
 		return result{}, err
 	}
+	res.ServerCPUus = cpuPerRequest(before, after, procs.pgidOf(targetServer(t.name)), res.OK)
+	res.UpstreamCPUus = -1
+	if t.name != "direct" {
+		res.UpstreamCPUus = cpuPerRequest(before, after, procs.pgidOf("upstream"), res.OK)
+	}
+	res.LoadCPUus = cpuPerRequest(before, after, 0, res.OK)
 	res.Target = t.name
+	res.Workers = workers
 	if err := verify(ctx, tr, t.rq); err != nil {
 		if ctx.Err() != nil {
 			return result{}, ctx.Err()

@@ -5,7 +5,6 @@
 package cache
 
 import (
-	"container/list"
 	"context"
 	"hash/maphash"
 	"sync"
@@ -18,8 +17,8 @@ import (
 
 const shards = 32
 
-// entryOverhead approximates the memory of an entry besides its document:
-// the key, the list element, the map slot.
+// entryOverhead approximates the memory of an entry besides its document
+// and its key: the item and the map slot.
 const entryOverhead = 160
 
 // Memory is an in-process cache. Its zero value is not usable; call New.
@@ -32,19 +31,28 @@ type Memory struct {
 
 type shard struct {
 	mu       sync.Mutex
-	entries  map[string]*list.Element // of *item
-	lru      list.List                // front: most recently used
+	entries  map[string]*item
+	head     *item // the most recently used; the LRU list runs through the items
+	tail     *item // the least recently used
 	bytes    int64
 	fallback map[string]*fallbackState
 	locks    map[string]time.Time // lock holder's deadline
 }
 
+// item is an entry and its place in the shard's LRU list. It is kept small
+// (its expiry and size are computed, the list is threaded through the items
+// rather than kept in container/list elements of their own) because there is
+// one for every cached answer: TestMemoryPerEntry holds an entry, key and
+// bookkeeping included, under twice its document's size plus 200 bytes.
 type item struct {
-	key     string
-	entry   switchboard.CacheEntry
-	expires time.Time
-	size    int64
+	key        string
+	entry      switchboard.CacheEntry
+	prev, next *item
 }
+
+func (it *item) size() int64 { return int64(len(it.entry.Doc)+len(it.key)) + entryOverhead }
+
+func (it *item) expires() time.Time { return it.entry.FetchedAt.Add(switchboard.CacheTTL) }
 
 type fallbackState struct {
 	runs    int
@@ -60,7 +68,7 @@ func New(budget int64, now func() time.Time) *Memory {
 	m := &Memory{budget: max(budget/shards, 1), now: now, seed: maphash.MakeSeed()}
 	for i := range m.shards {
 		s := &m.shards[i]
-		s.entries = map[string]*list.Element{}
+		s.entries = map[string]*item{}
 		s.fallback = map[string]*fallbackState{}
 		s.locks = map[string]time.Time{}
 	}
@@ -79,14 +87,13 @@ func (m *Memory) Lookup(_ context.Context, key string) (switchboard.CacheLookup,
 	s := m.shard(key)
 	var l switchboard.CacheLookup
 	s.mu.Lock()
-	if el, ok := s.entries[key]; ok {
-		it := el.Value.(*item)
-		if now.Before(it.expires) {
-			s.lru.MoveToFront(el)
+	if it, ok := s.entries[key]; ok {
+		if now.Before(it.expires()) {
+			s.moveToFront(it)
 			e := it.entry
 			l.Entry = &e
 		} else {
-			s.remove(el)
+			s.remove(it)
 		}
 	}
 	if f, ok := s.fallback[key]; ok {
@@ -108,11 +115,9 @@ func (m *Memory) Peek(_ context.Context, key string) (*switchboard.CacheEntry, e
 	s := m.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if el, ok := s.entries[key]; ok {
-		if it := el.Value.(*item); now.Before(it.expires) {
-			e := it.entry
-			return &e, nil
-		}
+	if it, ok := s.entries[key]; ok && now.Before(it.expires()) {
+		e := it.entry
+		return &e, nil
 	}
 	return nil, nil
 }
@@ -120,33 +125,72 @@ func (m *Memory) Peek(_ context.Context, key string) (*switchboard.CacheEntry, e
 // Store implements switchboard.Cache.
 func (m *Memory) Store(_ context.Context, key string, e switchboard.CacheEntry) (bool, error) {
 	now := m.now()
-	size := int64(len(e.Doc)+len(key)) + entryOverhead
+	if cap(e.Doc) > len(e.Doc) {
+		// The document is kept for a day: not the spare room of the buffer
+		// it was encoded in.
+		e.Doc = append(make([]byte, 0, len(e.Doc)), e.Doc...)
+	}
+	it := &item{key: key, entry: e}
+	size := it.size()
 	s := m.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f, ok := s.fallback[key]
 	ended := ok && now.Before(f.expires)
 	delete(s.fallback, key)
-	if el, ok := s.entries[key]; ok {
-		s.remove(el)
+	if old, ok := s.entries[key]; ok {
+		s.remove(old)
 	}
 	if size > m.budget {
 		return ended, nil // larger than the shard's whole budget: not cached
 	}
 	for s.bytes+size > m.budget {
-		s.remove(s.lru.Back())
+		s.remove(s.tail)
 	}
-	it := &item{key: key, entry: e, expires: e.FetchedAt.Add(switchboard.CacheTTL), size: size}
-	s.entries[key] = s.lru.PushFront(it)
+	s.entries[key] = it
+	s.pushFront(it)
 	s.bytes += size
 	return ended, nil
 }
 
-func (s *shard) remove(el *list.Element) {
-	it := el.Value.(*item)
-	s.lru.Remove(el)
+// remove takes it out of the shard.
+func (s *shard) remove(it *item) {
+	s.unlink(it)
 	delete(s.entries, it.key)
-	s.bytes -= it.size
+	s.bytes -= it.size()
+}
+
+func (s *shard) pushFront(it *item) {
+	it.prev, it.next = nil, s.head
+	if s.head != nil {
+		s.head.prev = it
+	}
+	s.head = it
+	if s.tail == nil {
+		s.tail = it
+	}
+}
+
+func (s *shard) unlink(it *item) {
+	if it.prev != nil {
+		it.prev.next = it.next
+	} else {
+		s.head = it.next
+	}
+	if it.next != nil {
+		it.next.prev = it.prev
+	} else {
+		s.tail = it.prev
+	}
+	it.prev, it.next = nil, nil
+}
+
+func (s *shard) moveToFront(it *item) {
+	if s.head == it {
+		return
+	}
+	s.unlink(it)
+	s.pushFront(it)
 }
 
 // Activate implements switchboard.Cache.

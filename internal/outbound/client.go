@@ -296,14 +296,12 @@ func newHTTPRequest(req *Request) (*http.Request, error) {
 	return hreq, nil
 }
 
-// bodyReader is a bytes.Reader with a Close: one allocation instead of the
-// two of io.NopCloser(bytes.NewReader(b)).
-type bodyReader struct{ bytes.Reader }
-
-func newBodyReader(b []byte) *bodyReader {
-	r := new(bodyReader)
-	r.Reset(b)
-	return r
+// newBodyReader is the body of a request: io.NopCloser over a
+// bytes.Reader, which net/http knows to be in memory, so that it writes the
+// headers and the body together in one write (one TCP segment for a small
+// request). With a body type of its own it flushes the headers first and
+// writes the body after them: two writes on every run, and an upstream that
+// wakes up twice to read one request.
+func newBodyReader(b []byte) io.ReadCloser {
+	return io.NopCloser(bytes.NewReader(b))
 }
-
-func (*bodyReader) Close() error { return nil }

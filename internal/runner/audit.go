@@ -56,9 +56,13 @@ func (r *Runner) writeFallback(ctx context.Context, p *switchboard.Principal, cm
 // auditWriter makes audit entries durable with group commit: entries that
 // arrive while a transaction is being written wait together for the next
 // one, so that many concurrent runs share one commit (one fsync) instead of
-// queueing for one each.
+// queueing for one each. On a store that commits several transactions at
+// once (ConcurrentAudit) it keeps that many batches in flight: a batch then
+// starts as soon as a writer is free instead of waiting for the commit
+// before it.
 type auditWriter struct {
-	store switchboard.AuditStore
+	store   switchboard.AuditStore
+	writers int
 
 	mu      sync.Mutex
 	pending []switchboard.AuditEntry
@@ -88,10 +92,30 @@ type auditBatch struct {
 // maxAuditBatch bounds one transaction.
 const maxAuditBatch = 512
 
+// ConcurrentAudit is implemented by an audit store on which concurrent
+// transactions commit together: PostgreSQL, whose commits in flight share
+// the server's WAL flushes. SQLite has one writer, so a second batch in
+// flight would only wait for the first one's commit while taking the runs
+// that could have joined the next.
+type ConcurrentAudit interface {
+	// AuditWriters is how many batches of entries may be written at once.
+	AuditWriters() int
+}
+
 func newAuditWriter(store switchboard.AuditStore) *auditWriter {
-	w := &auditWriter{store: store, batch: &auditBatch{done: make(chan struct{})},
+	w := &auditWriter{store: store, writers: 1, batch: &auditBatch{done: make(chan struct{})},
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
-	go w.loop()
+	if c, ok := store.(ConcurrentAudit); ok {
+		w.writers = max(1, c.AuditWriters())
+	}
+	var wg sync.WaitGroup
+	for range w.writers {
+		wg.Go(w.loop)
+	}
+	go func() {
+		wg.Wait()
+		close(w.stopped)
+	}()
 	return w
 }
 
@@ -117,14 +141,16 @@ func (w *auditWriter) Write(ctx context.Context, e switchboard.AuditEntry) error
 }
 
 func (w *auditWriter) loop() {
-	defer close(w.stopped)
 	for {
 		select {
 		case <-w.kick:
 		case <-w.stop:
-			w.flush() // entries queued before Close are still written
+			for w.flush() { // entries queued before Close are still written
+			}
 			return
 		}
+		// What arrives while this writer writes kicks another one, when
+		// there is another.
 		for w.flush() {
 		}
 	}

@@ -252,7 +252,7 @@ func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveRe
 		return &liveResult{err: err}
 	}
 	defer place.Release()
-	resp, err := r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.header, Body: c.body})
+	resp, err := r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.httpHeader(), Body: c.body})
 	if err == nil && c.retry != nil && refreshes(c.auth, resp.Status) {
 		// The account's token was refused: refresh it once and retry once.
 		c2, rerr := c.retry(ctx)
@@ -260,7 +260,7 @@ func (r *Runner) live(ctx context.Context, cmd *appdef.Command, c *call) *liveRe
 			return &liveResult{err: rerr}
 		}
 		c = c2
-		resp, err = r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.header, Body: c.body})
+		resp, err = r.out.Do(ctx, &outbound.Request{Method: c.method, URL: c.url, Header: c.httpHeader(), Body: c.body})
 	}
 	if err != nil {
 		return &liveResult{err: err}

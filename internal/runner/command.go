@@ -113,8 +113,8 @@ type call struct {
 	method  string
 	url     *url.URL
 	rawURL  string // the rendered URL, as the cache key has it
-	header  http.Header
 	body    []byte
+	json    bool // the body is JSON: sent with its Content-Type
 	redact  redactor
 	headers []Header // rendered, for the cache key
 	// retry prepares the request again with a refreshed token, after the
@@ -159,7 +159,7 @@ func (r *Runner) prepareCommand(ctx context.Context, cmd *appdef.Command, inst *
 	}
 	data := scopes(acct, inst.Bindings(cmd.Name), req.Args)
 	var problems []switchboard.Problem
-	c.header, c.headers = r.renderHeaders(req.Headers, data, &problems)
+	c.headers = r.renderHeaders(req.Headers, data, &problems)
 	// Rendering works in place, and a request with an account may be
 	// prepared again for a retry: then render a copy, never what was
 	// rendered once.
@@ -171,9 +171,27 @@ func (r *Runner) prepareCommand(ctx context.Context, cmd *appdef.Command, inst *
 		if c.body, err = convertBody(cmd, body); err != nil {
 			return nil, err
 		}
-		c.header["Content-Type"] = []string{"application/json"}
+		c.json = true
 	}
 	return c, nil
+}
+
+var jsonContentType = []string{"application/json"}
+
+// httpHeader is the header the upstream gets: the rendered headers (of two
+// with one name, the last) and, with a JSON body, its Content-Type. Only a
+// live call builds it: a cache hit needs the rendered list alone, for its
+// key (the allocation profile of cached runs had this map as its largest
+// allocation in the runner).
+func (c *call) httpHeader() http.Header {
+	h := make(http.Header, len(c.headers)+1)
+	for _, hd := range c.headers {
+		h[http.CanonicalHeaderKey(hd.Name)] = []string{hd.Value}
+	}
+	if c.json {
+		h["Content-Type"] = jsonContentType // outbound never modifies it
+	}
+	return h
 }
 
 // checkArgs refuses a run with args the command does not permit, naming
@@ -205,12 +223,14 @@ func renderURL(cmd *appdef.Command, args map[string]string) (*url.URL, string, e
 	return u, rendered, err
 }
 
-// renderHeaders renders the values of the headers a run asks to send. It
-// returns them as sent (with room for a Content-Type) and as the list the
-// cache key takes; each template that fails is a problem.
-func (r *Runner) renderHeaders(hs []Header, data tmpl.Scopes, problems *[]switchboard.Problem) (http.Header, []Header) {
-	header := make(http.Header, len(hs)+1)
+// renderHeaders renders the values of the headers a run asks to send, in
+// order, as the cache key takes them and call.httpHeader sends them; each
+// template that fails is a problem.
+func (r *Runner) renderHeaders(hs []Header, data tmpl.Scopes, problems *[]switchboard.Problem) []Header {
 	var rendered []Header
+	if len(hs) > 0 {
+		rendered = make([]Header, 0, len(hs))
+	}
 	for _, h := range hs {
 		v, perr := r.render(h.Value, data)
 		if perr != nil {
@@ -218,10 +238,9 @@ func (r *Runner) renderHeaders(hs []Header, data tmpl.Scopes, problems *[]switch
 			*problems = append(*problems, *perr)
 			continue
 		}
-		header[http.CanonicalHeaderKey(h.Name)] = []string{v}
 		rendered = append(rendered, Header{h.Name, v})
 	}
-	return header, rendered
+	return rendered
 }
 
 // renderBody renders every string of the run's body as a template, a copy

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/switchboardhq/switchboard"
 	"github.com/switchboardhq/switchboard/internal/appdef"
@@ -67,8 +68,14 @@ func scopes(acct, settings map[string]any, values any) tmpl.Scopes {
 // alike. A structural refusal is an invalid_input problem at base + "/" +
 // the value's name; an origin refusal comes back for the caller to word.
 func checkURL(shape *appdef.URLShape, o *appdef.Origin, data any, value func(name string) string, base string) (*url.URL, string, error) {
-	var buf [256]byte
-	b, refused := shape.Render(buf[:0], data)
+	// A pooled buffer: a local array escapes through the templates, which
+	// made it an allocation of every run.
+	buf := urlBuffers.Get().(*[]byte)
+	defer urlBuffers.Put(buf)
+	b, refused := shape.Render((*buf)[:0], data)
+	if cap(b) <= maxPooledURL {
+		*buf = b[:0]
+	}
 	if refused != nil {
 		loc := base
 		if refused.Name != "" {
@@ -88,6 +95,12 @@ func checkURL(shape *appdef.URLShape, o *appdef.Origin, data any, value func(nam
 	}
 	return u, rendered, nil
 }
+
+// urlBuffers hold the bytes of URLs being rendered.
+var urlBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// maxPooledURL bounds the buffers kept in urlBuffers.
+const maxPooledURL = 8 << 10
 
 // originError is a rendered URL that does not parse or leaves the origin.
 type originError struct{ err error }
