@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/limit"
 	"github.com/switchboardhq/switchboard/internal/oauth"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
@@ -58,6 +59,8 @@ type Config struct {
 	// PublicURL is the server's address as browsers reach it: the curl
 	// calls the playground shows, and the pages OAuth returns to.
 	PublicURL string
+	// Limits reads and writes rate limits (SPEC 13); nil hides them.
+	Limits *limit.Service
 	// OperatorKey is the configured operator key ("" when there is none):
 	// an operator's sign-in ends when the key changes.
 	OperatorKey string
