@@ -5,8 +5,9 @@
 // HttpOnly, SameSite=Strict cookie; every state-changing form carries a CSRF
 // token; the Content-Security-Policy allows no inline script and no other
 // origin. Every page calls the platform's own services (registry, runner,
-// oauth, session), never a second implementation of what they check, and
-// what a page shows and allows follows the key's role, as the REST routes do.
+// oauth, session, limit), never a second implementation of what they
+// check, and what a page shows and allows follows the key's role, as the
+// REST routes do.
 package console
 
 import (

@@ -203,8 +203,13 @@ func TestOrgLimitsForm(t *testing.T) {
 	t.Parallel()
 	env := newEnv(t, apitest.Options{})
 	adminKey, _ := mustOrg(t, env, "acme")
-	mustOrg(t, env, "globex")
+	_, globex := mustOrg(t, env, "globex")
 	ctx := context.Background()
+	// A command's limit is not the org's own.
+	apitest.Register(t, globex, `{"app":"shop","version":"1.0.0","title":"Shop","commands":[{"name":"c","url":"http://127.0.0.1:1/","httpMethod":"get"}]}`)
+	if _, err := globex.PutAppLimits(ctx, "shop", map[string]*client.Rate{"c": {RunsPerSecond: 7, Burst: 7}}); err != nil {
+		t.Fatal(err)
+	}
 	orgLimit := func(org string) *client.Rate {
 		t.Helper()
 		got, err := env.Operator.OrgLimit(ctx, org)
