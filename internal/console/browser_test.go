@@ -345,6 +345,34 @@ func testConsoleInBrowser(t *testing.T, storeName string, store switchboard.Stor
 		p.shot("app-connected")
 	})
 
+	t.Run("set a rate limit, wrong then fixed, and remove it", func(t *testing.T) {
+		p.t = t
+		const name = "kustomer.app.shop_acme.lookup"
+		p.open("/console/apps/shop_acme#limits")
+		p.waitFor("the limits", `document.getElementById('rps-`+name+`')`)
+		p.fill(map[string]string{"rps-" + name: "fast", "burst-" + name: "5"})
+		p.submit(`[id="set-`+name+`"]`, "the problem beside the field", `document.getElementById('rps-`+name+`-problem')`)
+		var problem, kept string
+		p.b.Eval(t, `document.getElementById('rps-`+name+`-problem').innerText`, &problem)
+		p.b.Eval(t, `document.getElementById('rps-`+name+`').value`, &kept)
+		if !strings.Contains(problem, "runsPerSecond must be a number") || kept != "fast" {
+			t.Errorf("beside the field: %q, the field keeps %q", problem, kept)
+		}
+		p.fill(map[string]string{"rps-" + name: "0.5"})
+		p.submit(`[id="set-`+name+`"]`, "the saved limit", `location.search.includes('done=limits')`)
+		var current string
+		p.b.Eval(t, `document.querySelector('[data-limit="`+name+`"] .limit-current').innerText`, &current)
+		if current != "0.5 a second, burst 5" {
+			t.Errorf("the limit shown = %q, want 0.5 a second, burst 5", current)
+		}
+		p.shot("app-limits")
+		p.submit(`[id="remove-`+name+`"]`, "the removed limit", `location.search.includes('done=unlimited')`)
+		p.b.Eval(t, `document.querySelector('[data-limit="`+name+`"] .limit-current').innerText`, &current)
+		if current != "none" {
+			t.Errorf("the limit shown after removing = %q, want none", current)
+		}
+	})
+
 	t.Run("run in the playground", func(t *testing.T) {
 		p.t = t
 		p.open("/console/playground?kind=command&name=kustomer.app.shop_acme.getOrder")
@@ -553,6 +581,13 @@ func testConsoleInBrowser(t *testing.T, storeName string, store switchboard.Stor
 		p.open("/console/orgs")
 		p.fill(map[string]string{"org-id": "globex", "org-name": "Globex"})
 		p.submit("form[action='/console/orgs'] button", "the created org", `document.getElementById('admin-key')`)
+		p.fill(map[string]string{"rps-globex": "10", "burst-globex": "20"})
+		p.submit("#set-globex", "the org's saved limit", `location.search.includes('done=limits')`)
+		var limit string
+		p.b.Eval(t, `document.querySelector('#org-list tr[data-org="globex"] .limit-current').innerText`, &limit)
+		if limit != "10 a second, burst 20" {
+			t.Errorf("globex's limit shown = %q, want 10 a second, burst 20", limit)
+		}
 		var orgs []string
 		p.b.Eval(t, `[...document.querySelectorAll('#org-list tr[data-org]')].map(r => r.dataset.org)`, &orgs)
 		if strings.Join(orgs, " ") != "globex acme" {

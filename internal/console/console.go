@@ -5,8 +5,9 @@
 // HttpOnly, SameSite=Strict cookie; every state-changing form carries a CSRF
 // token; the Content-Security-Policy allows no inline script and no other
 // origin. Every page calls the platform's own services (registry, runner,
-// oauth, session), never a second implementation of what they check, and
-// what a page shows and allows follows the key's role, as the REST routes do.
+// oauth, session, limit), never a second implementation of what they
+// check, and what a page shows and allows follows the key's role, as the
+// REST routes do.
 package console
 
 import (
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard"
+	"github.com/switchboardhq/switchboard/internal/limit"
 	"github.com/switchboardhq/switchboard/internal/oauth"
 	"github.com/switchboardhq/switchboard/internal/registry"
 	"github.com/switchboardhq/switchboard/internal/runner"
@@ -58,6 +60,8 @@ type Config struct {
 	// PublicURL is the server's address as browsers reach it: the curl
 	// calls the playground shows, and the pages OAuth returns to.
 	PublicURL string
+	// Limits reads and writes rate limits (SPEC 13); nil hides them.
+	Limits *limit.Service
 	// OperatorKey is the configured operator key ("" when there is none):
 	// an operator's sign-in ends when the key changes.
 	OperatorKey string

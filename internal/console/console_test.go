@@ -275,6 +275,7 @@ func TestConsoleRoles(t *testing.T) {
 		"GET /console/keys":  "admin", "POST /console/keys": "admin", "POST /console/keys/{id}/revoke": "admin",
 		"GET /console/sessions": "admin agent", "POST /console/sessions": "admin agent", "POST /console/sessions/{id}/revoke": "admin agent",
 		"GET /console/orgs": "operator", "POST /console/orgs": "operator",
+		"POST /console/apps/{app}/limits": "admin", "POST /console/orgs/{org}/limits": "operator",
 	}
 	for _, rt := range routes {
 		var got []string
@@ -297,7 +298,7 @@ func TestConsoleRoles(t *testing.T) {
 				method, path, _ := strings.Cut(rt.Pattern, " ")
 				path = strings.TrimSuffix(path, "{$}")
 				path = pathValue.ReplaceAllStringFunc(path, func(s string) string {
-					return map[string]string{"{app}": "shop", "{name}": "default", "{id}": "nope"}[s]
+					return map[string]string{"{app}": "shop", "{name}": "default", "{id}": "nope", "{org}": "acme"}[s]
 				})
 				if path == "/console/sign-out" {
 					continue // walked last

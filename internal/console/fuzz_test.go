@@ -79,3 +79,33 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRateForm: a limit's form is read without panicking; what it accepts
+// is a limit the API accepts too, and every problem is at one of its two
+// fields.
+func FuzzRateForm(f *testing.F) {
+	for _, s := range [][3]string{{"set", "2", "5"}, {"set", "0.5", ""}, {"set", "0", "0"}, {"remove", "x", "y"},
+		{"", "NaN", "1"}, {"set", "Inf", ""}, {"set", "1e400", "1"}, {"set", "0x1p-2", "1"}, {"set", " 3 ", "9999999999999999999"}, {"set", "", ""}} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, op, rps, burst string) {
+		const ptr = "/kustomer.app.shop.get"
+		rate, problems := rateForm(op, rps, burst, ptr)
+		if rate != nil && len(problems) > 0 {
+			t.Fatalf("rateForm(%q, %q, %q) gave a rate and problems", op, rps, burst)
+		}
+		if rate != nil {
+			if ps := switchboard.ValidateRate(rate.PerSecond, rate.Burst, ptr); len(ps) > 0 {
+				t.Fatalf("rateForm(%q, %q, %q) = %+v, which the API refuses: %v", op, rps, burst, *rate, ps)
+			}
+		}
+		if op == "remove" && (rate != nil || len(problems) > 0) {
+			t.Fatalf("Remove gave %+v, %v", rate, problems)
+		}
+		for _, p := range problems {
+			if p.Location != ptr+"/runsPerSecond" && p.Location != ptr+"/burst" {
+				t.Fatalf("rateForm(%q, %q, %q): a problem at %q", op, rps, burst, p.Location)
+			}
+		}
+	})
+}

@@ -23,6 +23,8 @@ var notices = map[string]string{
 	"connected":    "The account is connected.",
 	"disconnected": "The account is disconnected.",
 	"revoked":      "Revoked: it stopped working at once, on every instance.",
+	"limits":       "The rate limit is saved.",
+	"unlimited":    "The rate limit is removed.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("done")] }
@@ -121,6 +123,9 @@ type appData struct {
 	OAuth                                       bool
 	DefinitionJSON                              string
 	Problems                                    []switchboard.Problem // of the last settings form
+	// Limits are the rate limits of the app's commands and actions
+	// (admin, installed apps).
+	Limits []limitRow
 }
 
 func (c *Console) appData(r *http.Request, s *signedIn, name string) (*appData, error) {
@@ -157,6 +162,11 @@ func (c *Console) appData(r *http.Request, s *signedIn, name string) (*appData, 
 	}
 	if s.p.Is(members...) {
 		if err := c.settingRows(r, s, d); err != nil {
+			return nil, err
+		}
+	}
+	if c.cfg.Limits != nil && d.Installed != "" && s.p.Is(admin...) {
+		if err := c.appLimitRows(r, s, d); err != nil {
 			return nil, err
 		}
 	}

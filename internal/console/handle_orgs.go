@@ -11,8 +11,16 @@ type orgsData struct {
 	Created  *switchboard.Org
 	AdminKey string // shown once
 	Public   []switchboard.AppSummary
-	Orgs     []switchboard.Org
+	Orgs     []orgRow
 	More     bool // more orgs than the page lists
+	// Limits says whether the orgs' rate limits are shown.
+	Limits bool
+}
+
+// orgRow is an org and its own rate limit.
+type orgRow struct {
+	switchboard.Org
+	Limit limitRow
 }
 
 // maxOrgs is how many orgs the page lists, newest first.
@@ -30,7 +38,24 @@ func (c *Console) orgsView(r *http.Request, s *signedIn) (view, *orgsData, error
 			return view{}, nil, err
 		}
 		d.More = len(orgs) > maxOrgs
-		d.Orgs = orgs[:min(len(orgs), maxOrgs)]
+		orgs = orgs[:min(len(orgs), maxOrgs)]
+		// Every org's own limit in one read (limit.Service.OrgLimits).
+		var limits map[string]switchboard.RateLimit
+		if c.cfg.Limits != nil {
+			d.Limits = true
+			if limits, err = c.cfg.Limits.OrgLimits(r.Context()); err != nil {
+				return view{}, nil, err
+			}
+		}
+		for _, o := range orgs {
+			row := orgRow{Org: o}
+			if l, ok := limits[o.ID]; ok {
+				row.Limit = newLimitRow(o.ID, "", "", &l)
+			} else {
+				row.Limit = newLimitRow(o.ID, "", "", nil)
+			}
+			d.Orgs = append(d.Orgs, row)
+		}
 	}
 	return view{Title: "Orgs", Data: d}, d, nil
 }
@@ -40,6 +65,7 @@ func (c *Console) orgsPage(w http.ResponseWriter, r *http.Request, s *signedIn) 
 	if err != nil {
 		return err
 	}
+	v.Notice = notice(r)
 	c.render(w, r, http.StatusOK, "orgs", s, v)
 	return nil
 }

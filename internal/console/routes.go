@@ -53,6 +53,9 @@ func (c *Console) addRoutes() {
 	c.handle("POST /console/apps/{app}/settings", admin, c.settingsPost)
 	c.handle("POST /console/apps/{app}/accounts", admin, c.connectPost)
 	c.handle("POST /console/apps/{app}/accounts/{name}/disconnect", admin, c.disconnectPost)
+	if c.cfg.Limits != nil {
+		c.handle("POST /console/apps/{app}/limits", admin, c.appLimitsPost)
+	}
 	c.handle("GET /console/register", writers, c.registerPage)
 	c.handle("POST /console/register", writers, c.registerPost)
 
@@ -73,6 +76,9 @@ func (c *Console) addRoutes() {
 
 	c.handle("GET /console/orgs", operator, c.orgsPage)
 	c.handle("POST /console/orgs", operator, c.orgCreatePost)
+	if c.cfg.Limits != nil {
+		c.handle("POST /console/orgs/{org}/limits", operator, c.orgLimitsPost)
+	}
 
 	c.mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		s, _ := c.current(r)

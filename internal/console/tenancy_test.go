@@ -46,7 +46,7 @@ func TestTenancy(t *testing.T) {
 		}
 	}
 	u.get("/console/apps")
-	for _, path := range []string{"/console/apps/shop_acme/install", "/console/apps/shop_acme/settings"} {
+	for _, path := range []string{"/console/apps/shop_acme/install", "/console/apps/shop_acme/settings", "/console/apps/shop_acme/limits"} {
 		if status, _, _ := u.post(path, url.Values{"s:default.token": {"x"}}); status != http.StatusNotFound {
 			t.Errorf("POST %s as globex: %d, want 404", path, status)
 		}

@@ -43,6 +43,22 @@ func (s *Service) OrgLimit(ctx context.Context, orgID string) (*switchboard.Rate
 	return nil, nil
 }
 
+// OrgLimits returns every org's own limit by org id (orgs without one are
+// absent), for the operator's list of orgs: one read, not one per org.
+func (s *Service) OrgLimits(ctx context.Context) (map[string]switchboard.RateLimit, error) {
+	all, err := s.store.AllLimits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]switchboard.RateLimit{}
+	for _, l := range all {
+		if l.AppID == "" && l.Name == "" {
+			out[l.OrgID] = l
+		}
+	}
+	return out, nil
+}
+
 // PutOrgLimit sets an org's own limit, or removes it when rate is nil.
 func (s *Service) PutOrgLimit(ctx context.Context, orgID string, rate *Rate) error {
 	if _, err := s.orgs.Org(ctx, orgID); err != nil {

@@ -195,7 +195,8 @@ func New(ctx context.Context, cfg Config) (_ *Instance, err error) {
 		Limits:    limit.NewService(in.Store, in.Store, in.Registry),
 		Workflows: in.Workflows, PublicURL: cfg.PublicURL}
 	if in.Console, err = console.New(console.Config{Registry: in.Registry, Runner: in.Runner, OAuth: in.OAuth, Sessions: in.Sessions,
-		Store: in.Store, Orgs: in.Store, Log: log, Now: cfg.Now, PublicURL: publicURL, OperatorKey: cfg.OperatorKey}); err != nil {
+		Store: in.Store, Orgs: in.Store, Log: log, Now: cfg.Now, PublicURL: publicURL, OperatorKey: cfg.OperatorKey,
+		Limits: hcfg.Limits}); err != nil {
 		return nil, err
 	}
 	hcfg.Console = in.Console
