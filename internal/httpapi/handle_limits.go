@@ -22,6 +22,19 @@ type orgLimitPath struct {
 	Org string `path:"org"`
 }
 
+// appLimitsBody documents the body of PUT /v1/apps/{app}/limits: by
+// command or action name, a rate, or null to remove its limit (a schema the
+// reflector cannot derive from a Go map).
+type appLimitsBody map[string]*rateDoc
+
+func (appLimitsBody) JSONSchemaBytes() ([]byte, error) {
+	return []byte(`{"type":"object","description":"By command or action name (any spelling): its limit, or null to remove it",` +
+		`"additionalProperties":{"type":["object","null"],"properties":{` +
+		`"runsPerSecond":{"type":"number","description":"Runs a second on average; 0 removes the limit"},` +
+		`"burst":{"type":"integer","description":"Runs allowed at once (default: a second's worth, at least 1)"}},` +
+		`"required":["runsPerSecond"]}}`), nil
+}
+
 // orgLimitsRequest documents PUT /v1/orgs/{org}/limits.
 type orgLimitsRequest struct {
 	Org           string   `path:"org" json:"-"`

@@ -195,7 +195,7 @@ func codeEnum(p jsonschema.InterceptSchemaParams) (bool, error) {
 var rawBodies = map[string]any{
 	"AppDefinition": appDefinitionDoc{},
 	"Settings":      settingsDoc{},
-	"AppLimits":     map[string]rateDoc{},
+	"AppLimits":     appLimitsBody{},
 	"RunCommand":    nil,
 }
 
