@@ -45,7 +45,12 @@ func startSwitchboard(ctx context.Context, cfg *config, procs *procGroup, upstre
 		return nil, fmt.Errorf("create Switchboard's data directory: %w", err)
 	}
 	operatorKey := "sbo_bench_" + randomHex(24)
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--allow-private-networks", "--log-format", "json"}
+	// The 128-worker targets keep 128 runs of one org in flight to one
+	// upstream: above serve's default cap of runs in flight per upstream
+	// (64, which answers 503 beyond it), so the harness raises the cap;
+	// the cap itself is tested in internal/httpapi.
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--allow-private-networks", "--log-format", "json",
+		"--max-inflight-per-upstream", "1024"}
 	args = append(args, strings.Fields(sbArgs)...)
 	args = append(args, extra...)
 	cmd := exec.Command(bin, args...)
