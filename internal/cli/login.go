@@ -34,11 +34,7 @@ a profile's key is sent only to its own server.`,
 			if cc.flagKey != "" {
 				return &usageError{msg: "login reads the key from a prompt or --key-stdin, never from --key (other users can read a command line)", cmd: cmd}
 			}
-			path, err := configPath(e.getenv)
-			if err != nil {
-				return err
-			}
-			pf, err := loadProfiles(path)
+			path, pf, err := openProfiles(e.getenv)
 			if err != nil {
 				return err
 			}
@@ -115,11 +111,7 @@ func logoutCommand(e *env, cc *clientConfig) *cobra.Command {
 		Short: "Forget a profile's key (the current one, or --profile)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := configPath(e.getenv)
-			if err != nil {
-				return err
-			}
-			pf, err := loadProfiles(path)
+			path, pf, err := openProfiles(e.getenv)
 			if err != nil {
 				return err
 			}
@@ -149,11 +141,7 @@ func profilesCommand(e *env, cc *clientConfig) *cobra.Command {
 		Short: "List the profiles: name, server, whether it holds a key, which is current",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := configPath(e.getenv)
-			if err != nil {
-				return err
-			}
-			pf, err := loadProfiles(path)
+			_, pf, err := openProfiles(e.getenv)
 			if err != nil {
 				return err
 			}
@@ -190,11 +178,7 @@ func profilesCommand(e *env, cc *clientConfig) *cobra.Command {
 		Short: "Make a profile the current one",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := configPath(e.getenv)
-			if err != nil {
-				return err
-			}
-			pf, err := loadProfiles(path)
+			path, pf, err := openProfiles(e.getenv)
 			if err != nil {
 				return err
 			}

@@ -80,6 +80,17 @@ func configPath(getenv func(string) string) (string, error) {
 	return filepath.Join(dir, "switchboard", "config.json"), nil
 }
 
+// openProfiles finds the profiles file and reads it, for the commands that
+// read or change the profiles: its path, and what it holds.
+func openProfiles(getenv func(string) string) (string, *profileFile, error) {
+	path, err := configPath(getenv)
+	if err != nil {
+		return "", nil, err
+	}
+	pf, err := loadProfiles(path)
+	return path, pf, err
+}
+
 // loadProfiles reads the profiles file; a missing one is empty.
 func loadProfiles(path string) (*profileFile, error) {
 	pf := &profileFile{Profiles: map[string]profile{}}
