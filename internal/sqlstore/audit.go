@@ -160,10 +160,9 @@ func (s *Store) AuditEntries(ctx context.Context, orgID string, f switchboard.Au
 		q.WriteString(` AND at < ` + arg(micros(f.Until)))
 	}
 	if f.Cursor != "" {
-		at, id, ok := decodeCursor(f.Cursor)
-		if !ok {
-			return nil, "", &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the cursor is not valid; pass the nextCursor of a previous page",
-				Problems: []switchboard.Problem{{Message: "not a cursor this server issued", Location: "/cursor"}}}
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
 		}
 		a, i := arg(at), arg(id)
 		q.WriteString(` AND (at < ` + a + ` OR (at = ` + a + ` AND id < ` + i + `))`)
@@ -203,15 +202,23 @@ func encodeCursor(at int64, id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + "|" + id))
 }
 
-func decodeCursor(c string) (int64, string, bool) {
+// decodeCursor reads a page's cursor; one this server did not issue is an
+// invalid_input problem at /cursor.
+func decodeCursor(c string) (int64, string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return 0, "", false
+		return 0, "", errBadCursor
 	}
 	a, id, ok := strings.Cut(string(b), "|")
 	if !ok || id == "" {
-		return 0, "", false
+		return 0, "", errBadCursor
 	}
 	at, err := strconv.ParseInt(a, 10, 64)
-	return at, id, err == nil
+	if err != nil {
+		return 0, "", errBadCursor
+	}
+	return at, id, nil
 }
+
+var errBadCursor = &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the cursor is not valid; pass the nextCursor of a previous page",
+	Problems: []switchboard.Problem{{Message: "not a cursor this server issued", Location: "/cursor"}}}

@@ -296,10 +296,9 @@ func (s *Store) WorkflowRuns(ctx context.Context, orgID string, f switchboard.Ru
 		q.WriteString(` AND started_at >= ` + arg(micros(f.Since)))
 	}
 	if f.Cursor != "" {
-		at, id, ok := decodeCursor(f.Cursor)
-		if !ok {
-			return nil, "", &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the cursor is not valid; pass the nextCursor of a previous page",
-				Problems: []switchboard.Problem{{Message: "not a cursor this server issued", Location: "/cursor"}}}
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
 		}
 		a, i := arg(at), arg(id)
 		q.WriteString(` AND (started_at < ` + a + ` OR (started_at = ` + a + ` AND id < ` + i + `))`)
