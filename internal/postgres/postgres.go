@@ -76,9 +76,12 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		// pgx's parse errors redact the password.
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	// Queries are short; the pool serves every request of the instance, so it
-	// scales with the CPUs that run them.
-	cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
+	// Queries are short; the pool serves every request of the instance and
+	// the workflow engine's workers, so it scales with the CPUs that run
+	// them. A pool_max_conns in the URL (pgxpool's own parameter) wins.
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
+	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
