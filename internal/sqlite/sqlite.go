@@ -39,10 +39,11 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	// synchronous(FULL): a commit, an audit entry's among them, is on disk
 	// before it returns. busy_timeout covers the readers meeting a
 	// checkpoint and a second process on the same file.
-	w, err := sql.Open("sqlite", base+"?_txlock=immediate&_busy_timeout=10000&_foreign_keys=1&_journal_mode=WAL&_synchronous=FULL")
+	wc, err := newConnector(base + "?_txlock=immediate&_busy_timeout=10000&_foreign_keys=1&_journal_mode=WAL&_synchronous=FULL")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	w := sql.OpenDB(wc)
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
@@ -51,11 +52,12 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("migrate sqlite %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", base+"?_busy_timeout=10000&_foreign_keys=1&_query_only=1")
+	rc, err := newConnector(base + "?_busy_timeout=10000&_foreign_keys=1&_query_only=1")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	r := sql.OpenDB(rc)
 	n := max(4, runtime.GOMAXPROCS(0)*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
