@@ -28,6 +28,11 @@ func SettingAAD(orgID, appID, key string) []byte {
 	return []byte("setting\x00" + orgID + "\x00" + appID + "\x00" + key)
 }
 
+// HookAAD binds a web hook's secret to its org, app and event name.
+func HookAAD(orgID, appID, event string) []byte {
+	return []byte("hook\x00" + orgID + "\x00" + appID + "\x00" + event)
+}
+
 // TokenAAD binds an app account's token ciphertext (kind "access" or
 // "refresh") to its org, app and account.
 func TokenAAD(orgID, appID, name, kind string) []byte {

@@ -152,9 +152,10 @@ type Maintenance interface {
 	// writes wait little; callers loop, pausing between calls. Invalid
 	// input: batch is not positive.
 	PruneAudit(ctx context.Context, before time.Time, batch int) (int, error)
-	// Reseal passes every sealed value (secret settings, account tokens)
-	// with its additional data to fn, which opens it with whichever key
-	// sealed it and seals it with the current one, and writes back each
+	// Reseal passes every sealed value (secret settings, account tokens,
+	// web hooks' secrets) with its additional data to fn, which opens it
+	// with whichever key sealed it and seals it with the current one, and
+	// writes back each
 	// value fn changed, on its own and only if no one wrote it meanwhile, so
 	// that the server may keep running. It returns how many it rewrote.
 	Reseal(ctx context.Context, fn func(ciphertext, aad []byte) ([]byte, bool, error)) (int, error)

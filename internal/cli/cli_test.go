@@ -265,9 +265,30 @@ func TestSecretsRotate(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := client.New(s.URL, org.AdminKey, nil)
-	mustRegister(t, admin, `{"app":"shop","version":"1.0.0","title":"S","settings":{"d":{"tok":{"type":"secret"}}}}`)
+	mustRegister(t, admin, `{"app":"shop","version":"1.0.0","title":"S","settings":{"d":{"tok":{"type":"secret"}}},
+		"hooks":[{"eventName":"shop.paid","type":"web"}]}`)
 	if _, err := admin.PutSettings(context.Background(), "shop", client.Settings{"d": {"tok": "v1"}}); err != nil {
 		t.Fatal(err)
+	}
+	// The web hook's secret is sealed at rest too.
+	hooks, err := admin.Hooks(context.Background(), "shop")
+	if err != nil || len(hooks) != 1 || hooks[0].Secret == "" {
+		t.Fatalf("hooks = %+v, %v", hooks, err)
+	}
+	deliver := func(base string) int {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+hooks[0].URL[strings.Index(hooks[0].URL, "/v1/hooks/"):], strings.NewReader(`{"id":1}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+hooks[0].Secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := deliver(s.URL); code != http.StatusAccepted {
+		t.Fatalf("a delivery with the hook's secret answered %d", code)
 	}
 	stop()
 
@@ -293,7 +314,7 @@ func TestSecretsRotate(t *testing.T) {
 
 	both := map[string]string{"SWITCHBOARD_OPERATOR_KEY": testOperatorKey, "SWITCHBOARD_SECRET_KEY": newKey + "," + oldKey}
 	out, errOut, err := runCLI(t, both, "secrets", "rotate", "--data", data)
-	if err != nil || !strings.Contains(out, "re-encrypted 1 value(s)") {
+	if err != nil || !strings.Contains(out, "re-encrypted 2 value(s)") {
 		t.Fatalf("rotate = %v %s %s", err, out, errOut)
 	}
 	// After it the old key alone is refused in turn.
@@ -304,6 +325,11 @@ func TestSecretsRotate(t *testing.T) {
 	// Listing installed apps loads the org's settings, decrypting them.
 	if apps, err := client.New(s2.URL, org.AdminKey, nil).InstalledApps(context.Background()); err != nil || len(apps) != 1 {
 		t.Fatalf("after rotation, with the new key alone: %+v, %v", apps, err)
+	}
+	// The hook's secret opens with the new key alone: its deliveries are
+	// still accepted.
+	if code := deliver(s2.URL); code != http.StatusAccepted {
+		t.Errorf("after rotation a delivery with the hook's secret answered %d", code)
 	}
 	if out, _, _ := runCLI(t, only, "secrets", "rotate", "--data", data); !strings.Contains(out, "re-encrypted 0 value(s)") {
 		t.Errorf("a second rotation = %s", out)

@@ -13,7 +13,7 @@ func secretsCommand(e *env) *cobra.Command {
 	cfg := &Config{}
 	rotate := &cobra.Command{
 		Use:   "rotate",
-		Short: "Re-encrypt every secret setting, account token and the key check value with the first key of SWITCHBOARD_SECRET_KEY",
+		Short: "Re-encrypt every secret setting, account token, web hook secret and the key check value with the first key of SWITCHBOARD_SECRET_KEY",
 		Long: `Rotate the secret key:
 
   1. Generate a new key:             openssl rand -hex 32

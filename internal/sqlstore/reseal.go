@@ -7,8 +7,8 @@ import (
 	"github.com/switchboardhq/switchboard"
 )
 
-// Reseal rewrites every ciphertext at rest (secret settings and app account
-// tokens) through fn, which opens a value with whichever key sealed it and
+// Reseal rewrites every ciphertext at rest (secret settings, app account
+// tokens and web hooks' secrets) through fn, which opens a value with whichever key sealed it and
 // seals it with the current key, reporting whether it changed anything. It
 // returns how many values it rewrote. Each value is updated on its own and
 // only if no one wrote it meanwhile, so the server may keep running.
@@ -82,6 +82,35 @@ func (s *Store) Reseal(ctx context.Context, fn func(ciphertext, aad []byte) ([]b
 		if _, err := s.w.ExecContext(ctx, `UPDATE accounts SET `+col+` = $1 WHERE org_id = $2 AND app_id = $3 AND name = $4 AND `+col+` = $5`,
 			base64.StdEncoding.EncodeToString(out), r.org, r.app, r.a, r.ct); err != nil {
 			return n, s.translate(err, "accounts")
+		}
+		n++
+	}
+
+	rows = rows[:0]
+	q, err = s.r.QueryContext(ctx, `SELECT org_id, app_id, event_name, id, secret FROM workflow_hooks WHERE secret <> ''`)
+	if err != nil {
+		return n, s.translate(err, "hooks")
+	}
+	for q.Next() {
+		var r row
+		if err := q.Scan(&r.org, &r.app, &r.a, &r.b, &r.ct); err != nil {
+			q.Close()
+			return n, s.translate(err, "hooks")
+		}
+		rows = append(rows, r)
+	}
+	q.Close()
+	for _, r := range rows {
+		out, changed, err := fn(sealedBytes(r.ct), switchboard.HookAAD(r.org, r.app, r.a))
+		if err != nil {
+			return n, err
+		}
+		if !changed {
+			continue
+		}
+		if _, err := s.w.ExecContext(ctx, `UPDATE workflow_hooks SET secret = $1 WHERE id = $2 AND secret = $3`,
+			sealedText(out), r.b, r.ct); err != nil {
+			return n, s.translate(err, "hooks")
 		}
 		n++
 	}

@@ -57,9 +57,7 @@ func (e *Engine) installedApp(ctx context.Context, orgID, name string) (*registr
 		Detail: fmt.Sprintf("app %q is not installed for your org (GET /v1/apps/installed lists those that are)", name)}
 }
 
-func hookAAD(orgID, appID, event string) []byte {
-	return []byte("hook\x00" + orgID + "\x00" + appID + "\x00" + event)
-}
+func hookAAD(orgID, appID, event string) []byte { return switchboard.HookAAD(orgID, appID, event) }
 
 // Hooks lists the hooks of an installed app with their URLs, making the
 // URL (and a web hook's secret, returned this once) of any hook that has
