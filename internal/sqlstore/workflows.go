@@ -321,29 +321,53 @@ func (s *Store) WorkflowRuns(ctx context.Context, orgID string, f switchboard.Ru
 	return out, next, nil
 }
 
-// WorkflowRun implements switchboard.WorkflowStore.
+// WorkflowRun implements switchboard.WorkflowStore. The run and its steps
+// are one query (the run LEFT JOIN its steps, one row a step, or one row
+// with NULL steps for a run that has none): a workflow step reads its run
+// this way before it works, so that is one statement a step rather than two.
 func (s *Store) WorkflowRun(ctx context.Context, orgID, id string) (switchboard.WorkflowRun, []switchboard.WorkflowStep, error) {
-	r, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runColumns+` FROM workflow_runs WHERE org_id = $1 AND id = $2`, orgID, id))
+	rows, err := s.r.QueryContext(ctx, `SELECT r.id, r.org_id, r.workflow, r.app_id, r.app_version, r.event_id, r.status, r.input, r.error,
+		r.started_at, r.finished_at,
+		st.seq, COALESCE(st.step_id, ''), COALESCE(st.status, ''), COALESCE(st.params, ''), COALESCE(st.output, ''), COALESCE(st.error, ''),
+		COALESCE(st.attempts, 0), COALESCE(st.queued_at, 0), COALESCE(st.started_at, 0), COALESCE(st.finished_at, 0)
+		FROM workflow_runs r LEFT JOIN workflow_steps st ON st.run_id = r.id AND st.org_id = r.org_id
+		WHERE r.org_id = $1 AND r.id = $2 ORDER BY st.seq`, orgID, id)
 	if err != nil {
-		return r, nil, s.translate(err, "workflow run "+id)
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT run_id, seq, org_id, step_id, status, params, output, error, attempts, queued_at, started_at, finished_at
-		FROM workflow_steps WHERE run_id = $1 AND org_id = $2 ORDER BY seq`, id, orgID)
-	if err != nil {
-		return r, nil, s.translate(err, "workflow steps")
+		return switchboard.WorkflowRun{}, nil, s.translate(err, "workflow run "+id)
 	}
 	defer rows.Close()
+	var r switchboard.WorkflowRun
 	var steps []switchboard.WorkflowStep
+	found := false
 	for rows.Next() {
+		var input, runProblem string
+		var runStarted, runFinished int64
+		var seq sql.NullInt64
 		var st switchboard.WorkflowStep
 		var params, output, problem string
 		var queued, started, finished int64
-		if err := rows.Scan(&st.RunID, &st.Seq, &st.OrgID, &st.StepID, &st.Status, &params, &output, &problem, &st.Attempts, &queued, &started, &finished); err != nil {
-			return r, nil, s.translate(err, "workflow steps")
+		if err := rows.Scan(&r.ID, &r.OrgID, &r.Workflow, &r.AppID, &r.AppVersion, &r.EventID, &r.Status, &input, &runProblem, &runStarted, &runFinished,
+			&seq, &st.StepID, &st.Status, &params, &output, &problem, &st.Attempts, &queued, &started, &finished); err != nil {
+			return switchboard.WorkflowRun{}, nil, s.translate(err, "workflow run "+id)
 		}
+		if !found {
+			found = true
+			r.Input, r.Error = raw(input), raw(runProblem)
+			r.StartedAt, r.FinishedAt = fromMicros(runStarted), fromZeroMicros(runFinished)
+		}
+		if !seq.Valid {
+			continue
+		}
+		st.RunID, st.Seq, st.OrgID = r.ID, int(seq.Int64), r.OrgID
 		st.Params, st.Output, st.Error = raw(params), raw(output), raw(problem)
 		st.QueuedAt, st.StartedAt, st.FinishedAt = fromMicros(queued), fromZeroMicros(started), fromZeroMicros(finished)
 		steps = append(steps, st)
 	}
-	return r, steps, s.translate(rows.Err(), "workflow steps")
+	if err := rows.Err(); err != nil {
+		return switchboard.WorkflowRun{}, nil, s.translate(err, "workflow run "+id)
+	}
+	if !found {
+		return switchboard.WorkflowRun{}, nil, s.translate(sql.ErrNoRows, "workflow run "+id)
+	}
+	return r, steps, nil
 }

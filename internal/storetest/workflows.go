@@ -95,6 +95,12 @@ func RunWorkflows(t *testing.T, s WorkflowTxStore) {
 			steps[0].Status != switchboard.StepSucceeded || string(steps[0].Output) != `{"ok":true}` || steps[1].Status != switchboard.StepQueued {
 			t.Fatalf("WorkflowRun = %+v %+v %v", r, steps, err)
 		}
+		if r, steps, err := s.WorkflowRun(ctx, "wfa", "run_2"); err != nil || r.ID != "run_2" || !r.StartedAt.Equal(now.Add(time.Second)) || steps != nil {
+			t.Fatalf("WorkflowRun of a run without steps = %+v %+v %v, want the run and no steps", r, steps, err)
+		}
+		if _, _, err := s.WorkflowRun(ctx, "wfa", "run_none"); !switchboard.IsNotFound(err) {
+			t.Errorf("a missing run: %v, want not found", err)
+		}
 		if _, _, err := s.WorkflowRun(ctx, "wfb", "run_1"); !switchboard.IsNotFound(err) {
 			t.Errorf("another org's run: %v, want not found", err)
 		}
