@@ -371,3 +371,127 @@ func (s *Store) WorkflowRun(ctx context.Context, orgID, id string) (switchboard.
 	}
 	return r, steps, nil
 }
+
+// WritableCTEs is implemented by a Dialect whose database runs
+// data-modifying statements in WITH (PostgreSQL), so that a workflow
+// step's writes, and a delivery's, are one statement, one round trip and
+// one executor start, instead of one each (see docs/performance.md,
+// "Workflows against River's floor"). Without it they are the separate
+// statements of FinishStep, InsertStep, FinishRun and AppendAuditTx.
+type WritableCTEs interface {
+	WritableCTEs() bool
+}
+
+func (s *Store) writableCTEs() bool {
+	w, ok := s.dialect.(WritableCTEs)
+	return ok && w.WritableCTEs()
+}
+
+// StepEnd is a finished step with what follows it: the next step to queue,
+// or (Next nil) the end of its run with RunStatus and RunError.
+type StepEnd struct {
+	Step      switchboard.WorkflowStep
+	StepEntry switchboard.AuditEntry
+	Next      *switchboard.WorkflowStep
+	// OrgID, RunStatus, RunError and RunEntry end the run when Next is nil.
+	OrgID     string
+	RunStatus string
+	RunError  []byte
+	RunEntry  switchboard.AuditEntry
+}
+
+// EndStep records a step's outcome in tx with what follows it, only if
+// the step has none yet (FinishStep): then it queues the next step
+// (InsertStep) or ends the run if it is still running (FinishRun), and
+// appends the step's audit entry and, when the run ended, the run's. done
+// reports that the step was recorded here, ended that the run ended here;
+// when done is false nothing was written. On a dialect with WritableCTEs
+// this is one statement.
+func (s *Store) EndStep(ctx context.Context, tx Tx, e StepEnd) (done, ended bool, err error) {
+	if s.writableCTEs() {
+		return endStepCTE(ctx, tx, e)
+	}
+	if done, err = FinishStep(ctx, tx, e.Step); err != nil || !done {
+		return done, false, err
+	}
+	entries := []switchboard.AuditEntry{e.StepEntry}
+	if e.Next != nil {
+		if err := InsertStep(ctx, tx, *e.Next); err != nil {
+			return false, false, err
+		}
+	} else {
+		if ended, err = FinishRun(ctx, tx, e.OrgID, e.Step.RunID, e.RunStatus, e.RunError, e.Step.FinishedAt); err != nil {
+			return false, false, err
+		}
+		if ended {
+			entries = append(entries, e.RunEntry)
+		}
+	}
+	return true, ended, AppendAuditTx(ctx, tx, entries)
+}
+
+// The parts of endStepCTE's statement. Rows that INSERT ... SELECT writes
+// take their types from casts: only VALUES gives a parameter its column's
+// type.
+const (
+	stepUpdate = `UPDATE workflow_steps SET status = $1, params = $2, output = $3, error = $4, attempts = $5, started_at = $6, finished_at = $7
+		WHERE run_id = $8 AND seq = $9 AND status IN ('queued', 'retrying') RETURNING 1`
+	auditCastColumns = `$%d::text, $%d::text, $%d::bigint, $%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::text,
+		$%d::integer, $%d::bigint, $%d::text, $%d::text, $%d::text, $%d::integer, $%d::text, $%d::text, $%d::text`
+)
+
+// castParams numbers the placeholders of a list of casts from first on.
+func castParams(list string, first int) string {
+	var b strings.Builder
+	n := first
+	for {
+		i := strings.Index(list, "%d")
+		if i < 0 {
+			b.WriteString(list)
+			return b.String()
+		}
+		b.WriteString(list[:i])
+		b.WriteString(strconv.Itoa(n))
+		n++
+		list = list[i+2:]
+	}
+}
+
+var (
+	// endStepNextSQL: u is the step's UPDATE; the next step and the audit
+	// entry are written for each row of u, that is only when it updated one.
+	endStepNextSQL = `WITH u AS (` + stepUpdate + `),
+		n AS (INSERT INTO workflow_steps (run_id, seq, org_id, step_id, status, params, output, error, attempts, queued_at)
+			SELECT $10::text, $11::integer, $12::text, $13::text, $14::text, $15::text, $16::text, $17::text, $18::integer, $19::bigint FROM u),
+		a AS (INSERT INTO audit_log (` + auditColumns + `) SELECT ` + castParams(auditCastColumns, 20) + ` FROM u)
+		SELECT count(*) FROM u`
+	// endStepRunSQL: r ends the run only if u updated the step and the run
+	// is still running; the run's entry is written for each row of r.
+	endStepRunSQL = `WITH u AS (` + stepUpdate + `),
+		r AS (UPDATE workflow_runs SET status = $10, error = $11, finished_at = $12
+			WHERE org_id = $13 AND id = $14 AND status = 'running' AND EXISTS (SELECT 1 FROM u) RETURNING 1),
+		a AS (INSERT INTO audit_log (` + auditColumns + `)
+			SELECT ` + castParams(auditCastColumns, 15) + ` FROM u
+			UNION ALL SELECT ` + castParams(auditCastColumns, 15+auditColumnCount) + ` FROM r)
+		SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM r)`
+)
+
+func stepUpdateArgs(st switchboard.WorkflowStep) []any {
+	return []any{st.Status, text(st.Params), text(st.Output), text(st.Error), st.Attempts, zeroMicros(st.StartedAt), zeroMicros(st.FinishedAt), st.RunID, st.Seq}
+}
+
+func endStepCTE(ctx context.Context, tx Tx, e StepEnd) (done, ended bool, err error) {
+	args := stepUpdateArgs(e.Step)
+	var nu, nr int64
+	if n := e.Next; n != nil {
+		args = append(args, n.RunID, n.Seq, n.OrgID, n.StepID, n.Status, text(n.Params), text(n.Output), text(n.Error), n.Attempts, micros(n.QueuedAt))
+		args = auditValues(args, &e.StepEntry)
+		err = tx.QueryRow(ctx, endStepNextSQL, args...).Scan(&nu)
+	} else {
+		args = append(args, e.RunStatus, text(e.RunError), micros(e.Step.FinishedAt), e.OrgID, e.Step.RunID)
+		args = auditValues(args, &e.StepEntry)
+		args = auditValues(args, &e.RunEntry)
+		err = tx.QueryRow(ctx, endStepRunSQL, args...).Scan(&nu, &nr)
+	}
+	return nu == 1, nr == 1, err
+}
