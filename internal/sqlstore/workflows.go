@@ -106,27 +106,47 @@ func (s *Store) RegenerateHook(ctx context.Context, orgID, appID, eventName, new
 // returns that event's id and dup. An older event with the key keeps its
 // record but gives the key up.
 func InsertEvent(ctx context.Context, tx Tx, ev switchboard.HookEvent) (id string, dup bool, err error) {
+	if id, dup, err = DuplicateEvent(ctx, tx, ev); err != nil || dup {
+		return id, dup, err
+	}
+	_, err = tx.Exec(ctx, eventInsert, eventValues(nil, ev)...)
+	return ev.ID, false, err
+}
+
+// DuplicateEvent is InsertEvent's check, in tx, of an event's idempotency
+// key, before the event is stored (StartRuns stores it): an event of the
+// same hook with the same key received within 24 hours makes ev a
+// duplicate of that event, whose id it returns with dup; an older one
+// gives the key up. An event without a key is no duplicate.
+func DuplicateEvent(ctx context.Context, tx Tx, ev switchboard.HookEvent) (id string, dup bool, err error) {
+	if ev.IdempotencyKey == "" {
+		return "", false, nil
+	}
+	var old string
+	var at int64
+	err = tx.QueryRow(ctx, `SELECT id, received_at FROM workflow_events WHERE hook_id = $1 AND idempotency_key = $2`,
+		ev.HookID, ev.IdempotencyKey).Scan(&old, &at)
+	switch {
+	case err == nil && ev.ReceivedAt.Sub(fromMicros(at)) < idempotencyWindow:
+		return old, true, nil
+	case err == nil:
+		if _, err := tx.Exec(ctx, `UPDATE workflow_events SET idempotency_key = NULL WHERE id = $1`, old); err != nil {
+			return "", false, err
+		}
+	case !isNoRows(err):
+		return "", false, err
+	}
+	return "", false, nil
+}
+
+const eventInsert = `INSERT INTO workflow_events (id, org_id, hook_id, idempotency_key, received_at, event) VALUES ($1, $2, $3, $4, $5, $6)`
+
+func eventValues(dst []any, ev switchboard.HookEvent) []any {
 	var key any
 	if ev.IdempotencyKey != "" {
 		key = ev.IdempotencyKey
-		var old string
-		var at int64
-		err := tx.QueryRow(ctx, `SELECT id, received_at FROM workflow_events WHERE hook_id = $1 AND idempotency_key = $2`,
-			ev.HookID, ev.IdempotencyKey).Scan(&old, &at)
-		switch {
-		case err == nil && ev.ReceivedAt.Sub(fromMicros(at)) < idempotencyWindow:
-			return old, true, nil
-		case err == nil:
-			if _, err := tx.Exec(ctx, `UPDATE workflow_events SET idempotency_key = NULL WHERE id = $1`, old); err != nil {
-				return "", false, err
-			}
-		case !isNoRows(err):
-			return "", false, err
-		}
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO workflow_events (id, org_id, hook_id, idempotency_key, received_at, event)
-		VALUES ($1, $2, $3, $4, $5, $6)`, ev.ID, ev.OrgID, ev.HookID, key, micros(ev.ReceivedAt), text(ev.Event))
-	return ev.ID, false, err
+	return append(dst, ev.ID, ev.OrgID, ev.HookID, key, micros(ev.ReceivedAt), text(ev.Event))
 }
 
 // isNoRows reports a QueryRow that found nothing, on either driver (pgx's
@@ -137,11 +157,13 @@ func isNoRows(err error) bool {
 
 // InsertRun stores a new run in tx.
 func InsertRun(ctx context.Context, tx Tx, r switchboard.WorkflowRun) error {
-	_, err := tx.Exec(ctx, `INSERT INTO workflow_runs (id, org_id, workflow, app_id, app_version, event_id, status, input, error, started_at, finished_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		r.ID, r.OrgID, r.Workflow, r.AppID, r.AppVersion, r.EventID, r.Status, text(r.Input), text(r.Error),
-		micros(r.StartedAt), zeroMicros(r.FinishedAt))
+	_, err := tx.Exec(ctx, `INSERT INTO workflow_runs (`+runColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, runValues(nil, r)...)
 	return err
+}
+
+func runValues(dst []any, r switchboard.WorkflowRun) []any {
+	return append(dst, r.ID, r.OrgID, r.Workflow, r.AppID, r.AppVersion, r.EventID, r.Status, text(r.Input), text(r.Error),
+		micros(r.StartedAt), zeroMicros(r.FinishedAt))
 }
 
 func zeroMicros(t time.Time) int64 {
@@ -160,10 +182,14 @@ func fromZeroMicros(us int64) time.Time {
 
 // InsertStep stores a queued step of a run in tx.
 func InsertStep(ctx context.Context, tx Tx, st switchboard.WorkflowStep) error {
-	_, err := tx.Exec(ctx, `INSERT INTO workflow_steps (run_id, seq, org_id, step_id, status, params, output, error, attempts, queued_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		st.RunID, st.Seq, st.OrgID, st.StepID, st.Status, text(st.Params), text(st.Output), text(st.Error), st.Attempts, micros(st.QueuedAt))
+	_, err := tx.Exec(ctx, `INSERT INTO workflow_steps (`+stepInsertColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, stepValues(nil, st)...)
 	return err
+}
+
+const stepInsertColumns = `run_id, seq, org_id, step_id, status, params, output, error, attempts, queued_at`
+
+func stepValues(dst []any, st switchboard.WorkflowStep) []any {
+	return append(dst, st.RunID, st.Seq, st.OrgID, st.StepID, st.Status, text(st.Params), text(st.Output), text(st.Error), st.Attempts, micros(st.QueuedAt))
 }
 
 // FinishStep records a step's outcome in tx, if it has none yet (a job
@@ -484,7 +510,7 @@ func endStepCTE(ctx context.Context, tx Tx, e StepEnd) (done, ended bool, err er
 	args := stepUpdateArgs(e.Step)
 	var nu, nr int64
 	if n := e.Next; n != nil {
-		args = append(args, n.RunID, n.Seq, n.OrgID, n.StepID, n.Status, text(n.Params), text(n.Output), text(n.Error), n.Attempts, micros(n.QueuedAt))
+		args = stepValues(args, *n)
 		args = auditValues(args, &e.StepEntry)
 		err = tx.QueryRow(ctx, endStepNextSQL, args...).Scan(&nu)
 	} else {
@@ -494,4 +520,117 @@ func endStepCTE(ctx context.Context, tx Tx, e StepEnd) (done, ended bool, err er
 		err = tx.QueryRow(ctx, endStepRunSQL, args...).Scan(&nu, &nr)
 	}
 	return nu == 1, nr == 1, err
+}
+
+// RunStart is a new run with its first step queued, or (First nil) a run
+// that ended as it started, with Entry its audit entry.
+type RunStart struct {
+	Run   switchboard.WorkflowRun
+	First *switchboard.WorkflowStep
+	Entry *switchboard.AuditEntry
+}
+
+// StartRuns stores in tx a hook's event (ev, unless nil; DuplicateEvent
+// has checked its key) and the runs it starts, with their first steps and
+// the audit entries of those that ended at once. On a dialect with
+// WritableCTEs this is one statement.
+func (s *Store) StartRuns(ctx context.Context, tx Tx, ev *switchboard.HookEvent, starts []RunStart) error {
+	if !s.writableCTEs() {
+		if ev != nil {
+			if _, err := tx.Exec(ctx, eventInsert, eventValues(nil, *ev)...); err != nil {
+				return err
+			}
+		}
+		for _, st := range starts {
+			if err := InsertRun(ctx, tx, st.Run); err != nil {
+				return err
+			}
+			if st.First != nil {
+				if err := InsertStep(ctx, tx, *st.First); err != nil {
+					return err
+				}
+			} else if st.Entry != nil {
+				if err := AppendAuditTx(ctx, tx, []switchboard.AuditEntry{*st.Entry}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	q, args := startRunsSQL(ev, starts)
+	if q == "" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, q, args...)
+	return err
+}
+
+// startRunsSQL is StartRuns' one statement: a multi-row INSERT a table,
+// all but the last in WITH (PostgreSQL runs every data-modifying CTE,
+// referenced or not).
+func startRunsSQL(ev *switchboard.HookEvent, starts []RunStart) (string, []any) {
+	var args []any
+	var parts []string
+	values := func(n, rows int) string {
+		var b strings.Builder
+		for r := range rows {
+			if r > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for c := range n {
+				if c > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("$" + strconv.Itoa(len(args)-(rows-r)*n+c+1))
+			}
+			b.WriteByte(')')
+		}
+		return b.String()
+	}
+	if ev != nil {
+		args = eventValues(args, *ev)
+		parts = append(parts, `INSERT INTO workflow_events (id, org_id, hook_id, idempotency_key, received_at, event) VALUES `+values(6, 1))
+	}
+	var runs, steps, entries int
+	for _, st := range starts {
+		args = runValues(args, st.Run)
+		runs++
+	}
+	if runs > 0 {
+		parts = append(parts, `INSERT INTO workflow_runs (`+runColumns+`) VALUES `+values(11, runs))
+	}
+	for _, st := range starts {
+		if st.First != nil {
+			args = stepValues(args, *st.First)
+			steps++
+		}
+	}
+	if steps > 0 {
+		parts = append(parts, `INSERT INTO workflow_steps (`+stepInsertColumns+`) VALUES `+values(10, steps))
+	}
+	for _, st := range starts {
+		if st.First == nil && st.Entry != nil {
+			args = auditValues(args, st.Entry)
+			entries++
+		}
+	}
+	if entries > 0 {
+		parts = append(parts, `INSERT INTO audit_log (`+auditColumns+`) VALUES `+values(auditColumnCount, entries))
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	var b strings.Builder
+	for i, p := range parts[:len(parts)-1] {
+		if i == 0 {
+			b.WriteString("WITH ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString("w" + strconv.Itoa(i) + " AS (" + p + ")")
+		b.WriteByte('\n')
+	}
+	b.WriteString(parts[len(parts)-1])
+	return b.String(), args
 }

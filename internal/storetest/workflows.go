@@ -17,6 +17,7 @@ type WorkflowTxStore interface {
 	TxStore
 	switchboard.WorkflowStore
 	EndStep(ctx context.Context, tx sqlstore.Tx, e sqlstore.StepEnd) (done, ended bool, err error)
+	StartRuns(ctx context.Context, tx sqlstore.Tx, ev *switchboard.HookEvent, starts []sqlstore.RunStart) error
 }
 
 // RunWorkflows checks the workflow state of a store: hook URLs are made
@@ -125,6 +126,7 @@ func RunWorkflows(t *testing.T, s WorkflowTxStore) {
 		}
 	})
 	t.Run("end step", func(t *testing.T) { runEndStep(t, s, now) })
+	t.Run("start runs", func(t *testing.T) { runStartRuns(t, s, now) })
 	t.Run("events", func(t *testing.T) {
 		var ids [3]string
 		var dups [3]bool
@@ -258,5 +260,66 @@ func runEndStep(t *testing.T, s WorkflowTxStore, now time.Time) {
 		if e.ID == "aud_e3" && (e.Event != switchboard.AuditWorkflowRun || e.Args["run"] != "run_e" || e.DurationMs != 7) {
 			t.Errorf("the run's entry = %+v", e)
 		}
+	}
+}
+
+// runStartRuns checks that StartRuns stores an event, the runs it starts
+// with their first steps, and the audit entry of a run that ended at once,
+// all in the caller's transaction.
+func runStartRuns(t *testing.T, s WorkflowTxStore, now time.Time) {
+	ctx := context.Background()
+	const workflow = "start-runs"
+	ev := switchboard.HookEvent{ID: "evt_s", OrgID: "wfa", HookID: "hk_s", IdempotencyKey: "ks", ReceivedAt: now, Event: []byte(`{"e":1}`)}
+	run := func(id, status string) switchboard.WorkflowRun {
+		r := switchboard.WorkflowRun{ID: id, OrgID: "wfa", Workflow: workflow, AppID: "app", AppVersion: "1.0.0", EventID: ev.ID,
+			Status: status, Input: []byte(`{"i":1}`), StartedAt: now}
+		if status != switchboard.RunRunning {
+			r.FinishedAt = now
+		}
+		return r
+	}
+	first := switchboard.WorkflowStep{RunID: "run_s1", Seq: 1, OrgID: "wfa", StepID: "a", Status: switchboard.StepQueued, QueuedAt: now}
+	entry := switchboard.AuditEntry{ID: "aud_s2", OrgID: "wfa", Time: now, ActorID: "workflow", ActorName: "workflow " + workflow, Kind: "workflow",
+		Name: workflow, Event: switchboard.AuditWorkflowRun, Args: map[string]string{"run": "run_s2"}, Via: "workflow"}
+	starts := []sqlstore.RunStart{{Run: run("run_s1", switchboard.RunRunning), First: &first}, {Run: run("run_s2", switchboard.RunSucceeded), Entry: &entry}}
+	if err := s.InTx(ctx, func(tx sqlstore.Tx) error { return s.StartRuns(ctx, tx, &ev, starts) }); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range starts {
+		r, steps, err := s.WorkflowRun(ctx, "wfa", want.Run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want.Run, r); diff != "" {
+			t.Errorf("run %d (-want +got):\n%s", i, diff)
+		}
+		var wantSteps []switchboard.WorkflowStep
+		if want.First != nil {
+			wantSteps = []switchboard.WorkflowStep{*want.First}
+		}
+		if diff := cmp.Diff(wantSteps, steps); diff != "" {
+			t.Errorf("run %d's steps (-want +got):\n%s", i, diff)
+		}
+	}
+	entries, _, err := s.AuditEntries(ctx, "wfa", switchboard.AuditFilter{Name: workflow})
+	if err != nil || len(entries) != 1 || entries[0].ID != "aud_s2" || entries[0].Args["run"] != "run_s2" {
+		t.Errorf("audit entries = %+v %v, want the ended run's", entries, err)
+	}
+	again := ev
+	again.ID, again.ReceivedAt = "evt_s2", now.Add(time.Minute)
+	err = s.InTx(ctx, func(tx sqlstore.Tx) error {
+		id, dup, err := sqlstore.DuplicateEvent(ctx, tx, again)
+		if err == nil && (id != ev.ID || !dup) {
+			t.Errorf("DuplicateEvent = %q %v, want the stored event", id, dup)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No runs: the event alone.
+	lone := switchboard.HookEvent{ID: "evt_s3", OrgID: "wfa", HookID: "hk_s", ReceivedAt: now, Event: []byte(`{}`)}
+	if err := s.InTx(ctx, func(tx sqlstore.Tx) error { return s.StartRuns(ctx, tx, &lone, nil) }); err != nil {
+		t.Fatal(err)
 	}
 }
