@@ -274,6 +274,11 @@ func Transient(err error) bool {
 	return false
 }
 
+// WritableCTEs implements sqlstore.WritableCTEs: a workflow step's writes
+// (its result, the next step or the run's end, the audit entries) are one
+// statement of data-modifying CTEs, and so are a delivery's.
+func (dialect) WritableCTEs() bool { return true }
+
 // MultiRowAudit implements sqlstore.MultiRowAudit: a batch of audit entries
 // is one INSERT, so one round trip, instead of one an entry plus BEGIN and
 // COMMIT (BenchmarkAppendAudit in this package).

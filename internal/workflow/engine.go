@@ -33,6 +33,12 @@ type Store interface {
 	// InTx runs fn in a write transaction whose Driver() is the driver's
 	// own (River inserts and completes jobs in it).
 	InTx(ctx context.Context, fn func(sqlstore.Tx) error) error
+	// StartRuns stores a hook's event and the runs it starts in tx
+	// (sqlstore.Store.StartRuns).
+	StartRuns(ctx context.Context, tx sqlstore.Tx, ev *switchboard.HookEvent, starts []sqlstore.RunStart) error
+	// EndStep records a finished step with what follows it in tx
+	// (sqlstore.Store.EndStep).
+	EndStep(ctx context.Context, tx sqlstore.Tx, e sqlstore.StepEnd) (done, ended bool, err error)
 	RecordAttempt(ctx context.Context, runID string, seq, attempts int, problem []byte) error
 	StaleRuns(ctx context.Context, before time.Time, limit int) ([]switchboard.WorkflowRun, error)
 	QueueDepth(ctx context.Context) (int, error)

@@ -215,26 +215,28 @@ func (e *Engine) Deliver(ctx context.Context, hookID string, d Delivery) (Delive
 		}
 	}
 	out := Delivered{}
-	var runs []switchboard.WorkflowRun
+	runs := make([]sqlstore.RunStart, len(starts))
+	var runErr error // a duplicate delivery answers as such all the same
+	for i, s := range starts {
+		if runs[i], runErr = e.newRun(s.inst, s.w, jsonv.Clone(output), evID); runErr != nil {
+			break
+		}
+	}
+	ev := switchboard.HookEvent{ID: evID, OrgID: ep.OrgID, HookID: ep.ID, IdempotencyKey: d.IdempotencyKey, ReceivedAt: now, Event: enc}
 	err = e.store.InTx(ctx, func(tx sqlstore.Tx) error {
-		runs = runs[:0]
-		id, dup, err := sqlstore.InsertEvent(ctx, tx, switchboard.HookEvent{ID: evID, OrgID: ep.OrgID, HookID: ep.ID,
-			IdempotencyKey: d.IdempotencyKey, ReceivedAt: now, Event: enc})
+		id, dup, err := sqlstore.DuplicateEvent(ctx, tx, ev)
 		if err != nil {
 			return err
 		}
-		out.EventID, out.Duplicate = id, dup
+		out.EventID, out.Duplicate = evID, dup
 		if dup {
+			out.EventID = id
 			return nil
 		}
-		for _, s := range starts {
-			r, err := e.begin(ctx, tx, s.inst, s.w, jsonv.Clone(output), evID)
-			if err != nil {
-				return err
-			}
-			runs = append(runs, r)
+		if runErr != nil {
+			return runErr
 		}
-		return nil
+		return e.begin(ctx, tx, &ev, runs)
 	})
 	if err != nil {
 		return Delivered{}, err
@@ -245,8 +247,8 @@ func (e *Engine) Deliver(ctx context.Context, hookID string, d Delivery) (Delive
 	}
 	e.m.delivery("accepted")
 	for _, r := range runs {
-		out.Runs = append(out.Runs, r.ID)
-		e.started(r)
+		out.Runs = append(out.Runs, r.Run.ID)
+		e.started(r.Run)
 	}
 	return out, nil
 }

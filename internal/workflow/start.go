@@ -21,15 +21,15 @@ func (e *Engine) StartRun(ctx context.Context, p *switchboard.Principal, name st
 	if input == nil {
 		input = jsonv.NewObject(0)
 	}
-	var run switchboard.WorkflowRun
-	err = e.store.InTx(ctx, func(tx sqlstore.Tx) error {
-		var err error
-		run, err = e.begin(ctx, tx, inst, w, input, "")
-		return err
-	})
+	start, err := e.newRun(inst, w, input, "")
 	if err != nil {
 		return switchboard.WorkflowRun{}, err
 	}
+	err = e.store.InTx(ctx, func(tx sqlstore.Tx) error { return e.begin(ctx, tx, nil, []sqlstore.RunStart{start}) })
+	if err != nil {
+		return switchboard.WorkflowRun{}, err
+	}
+	run := start.Run
 	e.started(run)
 	return run, nil
 }
@@ -42,28 +42,42 @@ func (e *Engine) started(r switchboard.WorkflowRun) {
 	}
 }
 
-// begin stores a new run in tx with its first step queued: the target of
-// the trigger's first transition that holds, or none (the run ends at
-// once).
-func (e *Engine) begin(ctx context.Context, tx sqlstore.Tx, inst *registry.Installed, w *appdef.Workflow, input any, eventID string) (switchboard.WorkflowRun, error) {
+// newRun is a new run of w with its first step queued: the target of the
+// trigger's first transition that holds, or none (the run ends at once,
+// with its audit entry).
+func (e *Engine) newRun(inst *registry.Installed, w *appdef.Workflow, input any, eventID string) (sqlstore.RunStart, error) {
 	now := e.now()
 	enc, err := jsonv.Marshal(input)
 	if err != nil {
-		return switchboard.WorkflowRun{}, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the input cannot be encoded as JSON", Err: err}
+		return sqlstore.RunStart{}, &switchboard.Error{Code: switchboard.CodeInvalidInput, Detail: "the input cannot be encoded as JSON", Err: err}
 	}
 	run := switchboard.WorkflowRun{ID: registry.NewID("run"), OrgID: inst.OrgID, Workflow: w.Name, AppID: inst.App.ID, AppVersion: inst.App.Version,
 		EventID: eventID, Status: switchboard.RunRunning, Input: enc, StartedAt: now}
 	first := appdef.Next(w.Start, stepContext(input, nil))
 	if first == "" {
 		run.Status, run.FinishedAt = switchboard.RunSucceeded, now
+		entry := e.runEntry(run, run.Status, "")
+		return sqlstore.RunStart{Run: run, Entry: &entry}, nil
 	}
-	if err := sqlstore.InsertRun(ctx, tx, run); err != nil {
-		return run, err
+	return sqlstore.RunStart{Run: run, First: &switchboard.WorkflowStep{RunID: run.ID, Seq: 1, OrgID: run.OrgID, StepID: first,
+		Status: switchboard.StepQueued, QueuedAt: now}}, nil
+}
+
+// begin stores in tx the event ev (unless nil) and new runs with their
+// first steps (sqlstore.Store.StartRuns), and inserts the first steps'
+// jobs.
+func (e *Engine) begin(ctx context.Context, tx sqlstore.Tx, ev *switchboard.HookEvent, starts []sqlstore.RunStart) error {
+	if err := e.store.StartRuns(ctx, tx, ev, starts); err != nil {
+		return err
 	}
-	if first == "" {
-		return run, sqlstore.AppendAuditTx(ctx, tx, []switchboard.AuditEntry{e.runEntry(run, run.Status, "")})
+	for _, st := range starts {
+		if st.First != nil {
+			if err := e.q.insert(ctx, tx, stepArgs{Org: st.Run.OrgID, Run: st.Run.ID, Seq: st.First.Seq}); err != nil {
+				return err
+			}
+		}
 	}
-	return run, e.queueStep(ctx, tx, run.OrgID, run.ID, 1, first)
+	return nil
 }
 
 // queueStep stores step id as the seq-th execution of the run and inserts

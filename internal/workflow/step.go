@@ -136,36 +136,27 @@ func (e *Engine) finish(ctx context.Context, job *river.Job[stepArgs], run switc
 	stepEntry := switchboard.AuditEntry{ID: auditID(now), Time: now.UTC(), OrgID: run.OrgID, ActorID: "workflow", ActorName: "workflow " + run.Workflow,
 		Event: AuditStepFinished, Kind: "workflow", Name: run.Workflow, Args: map[string]string{"run": run.ID, "step": st.StepID, "status": st.Status},
 		DurationMs: now.Sub(start).Milliseconds(), Cache: runner.CacheNone, Error: code, Via: "workflow"}
+	end := sqlstore.StepEnd{Step: st, StepEntry: stepEntry}
+	if next != "" {
+		// A run has one step in flight at a time, so the next execution is
+		// this one's seq + 1.
+		end.Next = &switchboard.WorkflowStep{RunID: run.ID, Seq: cur.Seq + 1, OrgID: run.OrgID, StepID: next,
+			Status: switchboard.StepQueued, QueuedAt: now}
+	} else {
+		end.OrgID, end.RunStatus, end.RunEntry = run.OrgID, runStatus, e.runEntry(run, runStatus, code)
+		if runStatus == switchboard.RunFailed {
+			end.RunError = stepErr
+		}
+	}
+	ended := false
 	err := e.store.InTx(ctx, func(tx sqlstore.Tx) error {
-		done, err := sqlstore.FinishStep(ctx, tx, st)
+		done, runEnded, err := e.store.EndStep(ctx, tx, end)
 		if err != nil {
 			return err
 		}
-		if done {
-			entries := []switchboard.AuditEntry{stepEntry}
-			switch {
-			case next != "":
-				// A run has one step in flight at a time, so the next
-				// execution is this one's seq + 1.
-				if err := e.queueStep(ctx, tx, run.OrgID, run.ID, cur.Seq+1, next); err != nil {
-					return err
-				}
-			default:
-				var p []byte
-				if runStatus == switchboard.RunFailed {
-					p = stepErr
-				}
-				ended, err := sqlstore.FinishRun(ctx, tx, run.OrgID, run.ID, runStatus, p, now)
-				if err != nil {
-					return err
-				}
-				if ended {
-					entries = append(entries, e.runEntry(run, runStatus, code))
-				} else {
-					runStatus = ""
-				}
-			}
-			if err := sqlstore.AppendAuditTx(ctx, tx, entries); err != nil {
+		ended = runEnded
+		if done && end.Next != nil {
+			if err := e.q.insert(ctx, tx, stepArgs{Org: run.OrgID, Run: run.ID, Seq: end.Next.Seq}); err != nil {
 				return err
 			}
 		}
@@ -174,7 +165,7 @@ func (e *Engine) finish(ctx context.Context, job *river.Job[stepArgs], run switc
 	if err != nil {
 		return err
 	}
-	if runStatus != "" {
+	if ended {
 		e.m.run(run.Workflow, runStatus)
 	}
 	return nil
