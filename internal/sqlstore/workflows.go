@@ -192,13 +192,15 @@ func stepValues(dst []any, st switchboard.WorkflowStep) []any {
 	return append(dst, st.RunID, st.Seq, st.OrgID, st.StepID, st.Status, text(st.Params), text(st.Output), text(st.Error), st.Attempts, micros(st.QueuedAt))
 }
 
+// stepFinish records a step's outcome unless it has one (stepUpdateArgs).
+const stepFinish = `UPDATE workflow_steps SET status = $1, params = $2, output = $3, error = $4, attempts = $5, started_at = $6, finished_at = $7
+		WHERE run_id = $8 AND seq = $9 AND status IN ('queued', 'retrying')`
+
 // FinishStep records a step's outcome in tx, if it has none yet (a job
 // that runs again after its first run committed finds it done and changes
 // nothing); done reports whether it was recorded here.
 func FinishStep(ctx context.Context, tx Tx, st switchboard.WorkflowStep) (done bool, err error) {
-	n, err := tx.Exec(ctx, `UPDATE workflow_steps SET status = $1, params = $2, output = $3, error = $4, attempts = $5, started_at = $6, finished_at = $7
-		WHERE run_id = $8 AND seq = $9 AND status IN ('queued', 'retrying')`,
-		st.Status, text(st.Params), text(st.Output), text(st.Error), st.Attempts, zeroMicros(st.StartedAt), zeroMicros(st.FinishedAt), st.RunID, st.Seq)
+	n, err := tx.Exec(ctx, stepFinish, stepUpdateArgs(st)...)
 	return n == 1, err
 }
 
@@ -460,8 +462,7 @@ func (s *Store) EndStep(ctx context.Context, tx Tx, e StepEnd) (done, ended bool
 // take their types from casts: only VALUES gives a parameter its column's
 // type.
 const (
-	stepUpdate = `UPDATE workflow_steps SET status = $1, params = $2, output = $3, error = $4, attempts = $5, started_at = $6, finished_at = $7
-		WHERE run_id = $8 AND seq = $9 AND status IN ('queued', 'retrying') RETURNING 1`
+	stepUpdate       = stepFinish + ` RETURNING 1`
 	auditCastColumns = `$%d::text, $%d::text, $%d::bigint, $%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::text, $%d::text,
 		$%d::integer, $%d::bigint, $%d::text, $%d::text, $%d::text, $%d::integer, $%d::text, $%d::text, $%d::text`
 )
