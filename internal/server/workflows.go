@@ -26,6 +26,8 @@ type WorkflowConfig struct {
 	FetchCooldown, FetchPollInterval time.Duration
 	// Workers bounds the steps the instance runs at once.
 	Workers int
+	// Committed is workflow.Config.Committed (measurements only).
+	Committed func(run string, seq int)
 }
 
 // newWorkflows builds the workflow engine on the instance's store: River
@@ -46,5 +48,5 @@ func newWorkflows(in *Instance, box *secretbox.Box, _ *outbound.Client, log *slo
 		Now: in.cfg.Now, Metrics: workflow.NewMetrics(in.Metrics, store.QueueDepth),
 		RunTimeout: wc.RunTimeout, RetryBase: wc.RetryBase, StepTimeout: wc.StepTimeout, RescueAfter: wc.RescueAfter,
 		FetchCooldown: wc.FetchCooldown, FetchPollInterval: wc.FetchPollInterval, Workers: wc.Workers,
-		UpstreamTimeout: in.cfg.UpstreamTimeout})
+		UpstreamTimeout: in.cfg.UpstreamTimeout, Committed: wc.Committed})
 }

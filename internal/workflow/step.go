@@ -165,6 +165,9 @@ func (e *Engine) finish(ctx context.Context, job *river.Job[stepArgs], run switc
 	if err != nil {
 		return err
 	}
+	if e.cfg.Committed != nil {
+		e.cfg.Committed(run.ID, cur.Seq)
+	}
 	if ended {
 		e.m.run(run.Workflow, runStatus)
 	}
