@@ -10,6 +10,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/switchboardhq/switchboard/internal/apitest"
 	"github.com/switchboardhq/switchboard/internal/outbound"
@@ -103,6 +107,32 @@ func TestTwoInstancesShareWork(t *testing.T) {
 	}
 	if dup != 0 {
 		t.Errorf("%d steps ran more than once", dup)
+	}
+	// The steps' jobs were completed in their transactions by
+	// completeJobSQL, not River's JobCompleteTx: River reads every one back
+	// as completed, finalized, on its first attempt.
+	pool, err := pgxpool.New(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := rc.JobList(ctx, river.NewJobListParams().Kinds("switchboard_workflow_step").
+		States(rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted, rivertype.JobStateDiscarded,
+			rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled).First(10000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs.Jobs) != 2*n {
+		t.Errorf("River lists %d step jobs, want %d", len(jobs.Jobs), 2*n)
+	}
+	for _, j := range jobs.Jobs {
+		if j.State != rivertype.JobStateCompleted || j.FinalizedAt == nil || j.Attempt != 1 {
+			t.Errorf("step job %d: state %s, finalized %v, attempt %d; want completed, finalized, attempt 1", j.ID, j.State, j.FinalizedAt, j.Attempt)
+		}
 	}
 }
 
