@@ -41,19 +41,7 @@ func mustScratchRows(t *testing.T, s *sqlstore.Store) []string {
 	if err != nil {
 		t.Fatalf("read scratch: %v", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return values(t, rows)
 }
 
 func insertScratch(ctx context.Context, tx *sql.Tx, v string) error {

@@ -31,19 +31,24 @@ func auditValues(dst []any, e *switchboard.AuditEntry) []any {
 // auditInsert is the INSERT of n entries: one statement, so one round trip
 // on PostgreSQL and one statement to step on SQLite, whatever n is.
 func auditInsert(n int) string {
+	return "INSERT INTO audit_log (" + auditColumns + ") VALUES " + valuesList(1, n, auditColumnCount)
+}
+
+// valuesList is a VALUES list of rows tuples of cols placeholders each,
+// numbered from first: "($1,$2),($3,$4)".
+func valuesList(first, rows, cols int) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO audit_log (" + auditColumns + ") VALUES ")
-	for i := range n {
-		if i > 0 {
+	for r := range rows {
+		if r > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteByte('(')
-		for j := range auditColumnCount {
-			if j > 0 {
+		for c := range cols {
+			if c > 0 {
 				b.WriteByte(',')
 			}
 			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(i*auditColumnCount + j + 1))
+			b.WriteString(strconv.Itoa(first + r*cols + c))
 		}
 		b.WriteByte(')')
 	}

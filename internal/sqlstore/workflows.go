@@ -572,23 +572,8 @@ func (s *Store) StartRuns(ctx context.Context, tx Tx, ev *switchboard.HookEvent,
 func startRunsSQL(ev *switchboard.HookEvent, starts []RunStart) (string, []any) {
 	var args []any
 	var parts []string
-	values := func(n, rows int) string {
-		var b strings.Builder
-		for r := range rows {
-			if r > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for c := range n {
-				if c > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString("$" + strconv.Itoa(len(args)-(rows-r)*n+c+1))
-			}
-			b.WriteByte(')')
-		}
-		return b.String()
-	}
+	// values numbers the placeholders of the rows just appended to args.
+	values := func(n, rows int) string { return valuesList(len(args)-rows*n+1, rows, n) }
 	if ev != nil {
 		args = eventValues(args, *ev)
 		parts = append(parts, `INSERT INTO workflow_events (id, org_id, hook_id, idempotency_key, received_at, event) VALUES `+values(6, 1))
