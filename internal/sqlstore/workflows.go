@@ -101,20 +101,8 @@ func (s *Store) RegenerateHook(ctx context.Context, orgID, appID, eventName, new
 	return h, err
 }
 
-// InsertEvent stores a hook's event in tx, unless an event of the same
-// hook with the same idempotency key was received within 24 hours: then it
-// returns that event's id and dup. An older event with the key keeps its
-// record but gives the key up.
-func InsertEvent(ctx context.Context, tx Tx, ev switchboard.HookEvent) (id string, dup bool, err error) {
-	if id, dup, err = DuplicateEvent(ctx, tx, ev); err != nil || dup {
-		return id, dup, err
-	}
-	_, err = tx.Exec(ctx, eventInsert, eventValues(nil, ev)...)
-	return ev.ID, false, err
-}
-
-// DuplicateEvent is InsertEvent's check, in tx, of an event's idempotency
-// key, before the event is stored (StartRuns stores it): an event of the
+// DuplicateEvent checks in tx a hook event's idempotency key, before the
+// event is stored (StartRuns stores it): an event of the
 // same hook with the same key received within 24 hours makes ev a
 // duplicate of that event, whose id it returns with dup; an older one
 // gives the key up. An event without a key is no duplicate.

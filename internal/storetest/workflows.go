@@ -133,9 +133,14 @@ func RunWorkflows(t *testing.T, s WorkflowTxStore) {
 		for i, at := range []time.Time{now, now.Add(time.Hour), now.Add(25 * time.Hour)} {
 			err := s.InTx(ctx, func(tx sqlstore.Tx) error {
 				var err error
-				ids[i], dups[i], err = sqlstore.InsertEvent(ctx, tx, switchboard.HookEvent{ID: "evt_" + string(rune('a'+i)), OrgID: "wfa", HookID: "hk_3",
-					IdempotencyKey: "k", ReceivedAt: at, Event: []byte(`{}`)})
-				return err
+				// As a delivery does: the key's check, then the event stored.
+				ev := switchboard.HookEvent{ID: "evt_" + string(rune('a'+i)), OrgID: "wfa", HookID: "hk_3",
+					IdempotencyKey: "k", ReceivedAt: at, Event: []byte(`{}`)}
+				if ids[i], dups[i], err = sqlstore.DuplicateEvent(ctx, tx, ev); err != nil || dups[i] {
+					return err
+				}
+				ids[i] = ev.ID
+				return s.StartRuns(ctx, tx, &ev, nil)
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -57,8 +57,6 @@ func (e *Engine) installedApp(ctx context.Context, orgID, name string) (*registr
 		Detail: fmt.Sprintf("app %q is not installed for your org (GET /v1/apps/installed lists those that are)", name)}
 }
 
-func hookAAD(orgID, appID, event string) []byte { return switchboard.HookAAD(orgID, appID, event) }
-
 // Hooks lists the hooks of an installed app with their URLs, making the
 // URL (and a web hook's secret, returned this once) of any hook that has
 // none yet.
@@ -73,7 +71,7 @@ func (e *Engine) Hooks(ctx context.Context, p *switchboard.Principal, app string
 		want[i] = switchboard.HookEndpoint{ID: newHookID(), OrgID: p.OrgID, AppID: inst.App.ID, EventName: h.EventName, CreatedAt: e.now()}
 		if h.Type == appdef.HookWeb {
 			secrets[i] = registry.NewSecret("whsec_")
-			want[i].Secret = e.cfg.Box.Seal([]byte(secrets[i]), hookAAD(p.OrgID, inst.App.ID, h.EventName))
+			want[i].Secret = e.cfg.Box.Seal([]byte(secrets[i]), switchboard.HookAAD(p.OrgID, inst.App.ID, h.EventName))
 		}
 	}
 	stored, created, err := e.store.EnsureHooks(ctx, want)
@@ -114,7 +112,7 @@ func (e *Engine) RegenerateHook(ctx context.Context, p *switchboard.Principal, a
 		var sealed []byte
 		if h.Type == appdef.HookWeb {
 			out.Secret = registry.NewSecret("whsec_")
-			sealed = e.cfg.Box.Seal([]byte(out.Secret), hookAAD(p.OrgID, inst.App.ID, h.EventName))
+			sealed = e.cfg.Box.Seal([]byte(out.Secret), switchboard.HookAAD(p.OrgID, inst.App.ID, h.EventName))
 		}
 		if _, err := e.store.RegenerateHook(ctx, p.OrgID, inst.App.ID, h.EventName, out.ID, sealed); err != nil {
 			return Hook{}, err
@@ -228,11 +226,11 @@ func (e *Engine) Deliver(ctx context.Context, hookID string, d Delivery) (Delive
 		if err != nil {
 			return err
 		}
-		out.EventID, out.Duplicate = evID, dup
 		if dup {
-			out.EventID = id
+			out.EventID, out.Duplicate = id, true
 			return nil
 		}
+		out.EventID = evID
 		if runErr != nil {
 			return runErr
 		}
@@ -261,7 +259,7 @@ func (e *Engine) authenticate(ep switchboard.HookEndpoint, d Delivery) error {
 	if len(ep.Secret) == 0 {
 		return refuse
 	}
-	secret, err := e.cfg.Box.Open(ep.Secret, hookAAD(ep.OrgID, ep.AppID, ep.EventName))
+	secret, err := e.cfg.Box.Open(ep.Secret, switchboard.HookAAD(ep.OrgID, ep.AppID, ep.EventName))
 	if err != nil {
 		return &switchboard.Error{Code: switchboard.CodeUnavailable, Detail: "this hook's secret cannot be opened with the server's key; regenerate the hook", Err: err}
 	}
