@@ -178,38 +178,64 @@ func TestREADME(t *testing.T) {
 	if len(blocks) < 5 {
 		t.Fatalf("the quickstart has %d sh blocks", len(blocks))
 	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	mockAddr := freeAddr(t)
+	dir := t.TempDir()
+	copyTree(t, filepath.Join("..", "..", "testdata"), filepath.Join(dir, "testdata"), mockAddr)
+	reader{dir: dir, mockAddr: mockAddr, start: 20 * time.Second, command: time.Minute, failPrefix: "error:"}.run(t, blocks)
+}
+
+// freeAddr is a loopback address with a port free at the time.
+func freeAddr(t *testing.T) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	mockAddr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	copyTree(t, filepath.Join("..", "..", "testdata"), filepath.Join(dir, "testdata"), mockAddr)
+	defer l.Close()
+	return l.Addr().String()
+}
 
-	env := append(os.Environ(), asCLI+"=1", "SB="+self, "SWITCHBOARD_ADDR=127.0.0.1:0", "SWITCHBOARD_MOCK_ADDR="+mockAddr,
-		"SWITCHBOARD_SERVER=", "SWITCHBOARD_KEY=", "SWITCHBOARD_OPERATOR_KEY=", "SWITCHBOARD_SECRET_KEY=", "SWITCHBOARD_DATABASE_URL=", "SWITCHBOARD_REDIS_URL=")
+// reader runs a README section's blocks in dir as a reader would: a
+// terminal block in the background until it prints "listening on" (within
+// start) or a later block stops it, every other command in order (each
+// within command), checked against its "# ->" lines. The test binary
+// stands for the built CLI and for `go run ./cmd/switchboard`, the server
+// listens on a free port (the export line a terminal prints is used, as a
+// reader pastes it) and the mock on mockAddr. A command may fail only when
+// its first expectation starts with failPrefix; with trimFail that prefix
+// is a marker, matched without it, rather than the start of the output.
+type reader struct {
+	dir, mockAddr  string
+	start, command time.Duration
+	failPrefix     string
+	trimFail       bool
+}
+
+// run runs blocks and returns what each terminal printed and the
+// transcript (logged when the test fails).
+func (r reader) run(t *testing.T, blocks []block) (map[string]*apitest.Buffer, *strings.Builder) {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), asCLI+"=1", "SB="+self, "SWITCHBOARD_ADDR=127.0.0.1:0", "SWITCHBOARD_MOCK_ADDR="+r.mockAddr,
+		"SWITCHBOARD_SERVER=", "SWITCHBOARD_KEY=", "SWITCHBOARD_OPERATOR_KEY=", "SWITCHBOARD_SECRET_KEY=", "SWITCHBOARD_DATABASE_URL=",
+		"SWITCHBOARD_REDIS_URL=", "SWITCHBOARD_WATCH=", "SWITCHBOARD_SETTING_DEFAULT_APITOKEN=")
 	rewrite := func(cmd string) string {
 		cmd = strings.ReplaceAll(cmd, "go build -o switchboard ./cmd/switchboard", `cp "$SB" switchboard`)
 		return strings.ReplaceAll(cmd, "go run ./cmd/switchboard", `"$SB"`)
 	}
-	var transcript strings.Builder
-	defer func() {
-		if t.Failed() {
-			t.Logf("transcript:\n%s", transcript.String())
-		}
-	}()
-
+	transcript := &strings.Builder{}
 	background := map[string]*exec.Cmd{}
 	outputs := map[string]*apitest.Buffer{}
 	t.Cleanup(func() {
 		for _, p := range background {
 			p.Process.Signal(syscall.SIGTERM)
 			p.Wait()
+		}
+		if t.Failed() {
+			t.Logf("transcript:\n%s", transcript.String())
 		}
 	})
 	for _, b := range blocks {
@@ -222,7 +248,7 @@ func TestREADME(t *testing.T) {
 			p.Process.Signal(os.Interrupt)
 			p.Wait()
 			delete(background, b.stop)
-			fmt.Fprintf(&transcript, "# terminal %s stopped\n", b.stop)
+			fmt.Fprintf(transcript, "# terminal %s stopped\n", b.stop)
 			continue
 		case b.terminal != "":
 			if len(b.commands) != 1 {
@@ -230,58 +256,59 @@ func TestREADME(t *testing.T) {
 			}
 			out := &apitest.Buffer{}
 			p := exec.Command("bash", "-c", "exec "+rewrite(b.commands[0].text))
-			p.Dir, p.Env, p.Stdout, p.Stderr = dir, env, out, out
+			p.Dir, p.Env, p.Stdout, p.Stderr = r.dir, env, out, out
 			if err := p.Start(); err != nil {
 				t.Fatal(err)
 			}
 			background[b.terminal], outputs[b.terminal] = p, out
-			deadline := time.Now().Add(20 * time.Second)
-			for !strings.Contains(out.String(), "listening on") {
+			for deadline := time.Now().Add(r.start); !strings.Contains(out.String(), "listening on"); time.Sleep(20 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					t.Fatalf("README.md:%d: terminal %s did not start:\n%s", b.line, b.terminal, out.String())
 				}
-				time.Sleep(20 * time.Millisecond)
 			}
-			fmt.Fprintf(&transcript, "# terminal %s\n$ %s\n%s", b.terminal, b.commands[0].text, out.String())
+			fmt.Fprintf(transcript, "# terminal %s\n$ %s\n%s", b.terminal, b.commands[0].text, out.String())
 			continue
 		}
 		for _, c := range b.commands {
 			if strings.HasPrefix(c.text, "export SWITCHBOARD_SERVER=") {
-				// What the reader pastes: the line terminal 1 printed.
+				// What the reader pastes: the line a terminal printed.
 				line := ""
-				sc := bufio.NewScanner(strings.NewReader(outputs["1"].String()))
-				for sc.Scan() {
-					if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "export SWITCHBOARD_SERVER=") {
-						line = l
+				for _, out := range outputs {
+					sc := bufio.NewScanner(strings.NewReader(out.String()))
+					for sc.Scan() {
+						if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "export SWITCHBOARD_SERVER=") {
+							line = l
+						}
 					}
 				}
 				if line == "" {
-					t.Fatalf("README.md:%d: terminal 1 printed no export line", c.line)
+					t.Fatalf("README.md:%d: no terminal printed an export line", c.line)
 				}
-				for _, kv := range strings.Fields(strings.TrimPrefix(line, "export ")) {
-					env = append(env, kv)
-				}
-				fmt.Fprintf(&transcript, "$ %s\n", line)
+				env = append(env, strings.Fields(strings.TrimPrefix(line, "export "))...)
+				fmt.Fprintf(transcript, "$ %s\n", line)
 				continue
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), r.command)
 			p := exec.CommandContext(ctx, "bash", "-c", rewrite(c.text))
-			p.Dir, p.Env = dir, env
+			p.Dir, p.Env = r.dir, env
 			out, err := p.CombinedOutput()
 			cancel()
-			fmt.Fprintf(&transcript, "$ %s\n%s", c.text, out)
-			failed := err != nil
-			wantsError := len(c.expect) > 0 && strings.HasPrefix(c.expect[0], "error:")
-			if failed != wantsError {
-				t.Fatalf("README.md:%d: %q: %v (an expectation starting with \"error:\" is what allows a failure)\n%s", c.line, c.text, err, out)
+			fmt.Fprintf(transcript, "$ %s\n%s", c.text, out)
+			wantsFailure := len(c.expect) > 0 && strings.HasPrefix(c.expect[0], r.failPrefix)
+			if (err != nil) != wantsFailure {
+				t.Fatalf("README.md:%d: %q: %v (an expectation starting with %q is what allows a failure)\n%s", c.line, c.text, err, r.failPrefix, out)
 			}
 			for _, want := range c.expect {
+				if r.trimFail {
+					want = strings.TrimPrefix(want, r.failPrefix)
+				}
 				if !matches(string(out), want) {
 					t.Errorf("README.md:%d: %q printed\n%s\nwhich does not match\n# -> %s", c.line, c.text, out, want)
 				}
 			}
 		}
 	}
+	return outputs, transcript
 }
 
 // The harness itself: expectations match in order, across whitespace.
