@@ -141,15 +141,8 @@ func TestTwoInstancesShareWork(t *testing.T) {
 // completes and nothing meets SQLITE_BUSY.
 func TestSQLiteSharedWriterUnderLoad(t *testing.T) {
 	t.Parallel()
-	up := newUpstream(t)
-	env := apitest.New(t, apitest.Options{Outbound: outbound.Config{AllowPrivateNetworks: true}, Workflows: fastFlows})
+	_, env, admin, hooks := orderflows(t, nil)
 	ctx := context.Background()
-	admin := env.Org(t, "acme")
-	apitest.Register(t, admin, mustDefinition(t, "orderflows.json", up.URL))
-	hooks, err := admin.Hooks(ctx, "orderflows")
-	if err != nil {
-		t.Fatal(err)
-	}
 	update := hookURL(t, hooks, "order.update")
 	const n, senders = 200, 16
 	runs := make(chan string, n)

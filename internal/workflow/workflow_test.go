@@ -136,6 +136,22 @@ func deliver(t testing.TB, url, contentType, body string, header map[string]stri
 	return resp.StatusCode, d
 }
 
+// orderflows starts an instance on store (nil: SQLite) with the
+// orderflows test app registered for org acme against a fresh upstream,
+// and lists the app's hooks.
+func orderflows(t *testing.T, store switchboard.Store) (*upstream, *apitest.Env, *client.Client, []client.Hook) {
+	t.Helper()
+	up := newUpstream(t)
+	env := apitest.New(t, apitest.Options{Store: store, Outbound: outbound.Config{AllowPrivateNetworks: true}, Workflows: fastFlows})
+	admin := env.Org(t, "acme")
+	apitest.Register(t, admin, mustDefinition(t, "orderflows.json", up.URL))
+	hooks, err := admin.Hooks(context.Background(), "orderflows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return up, env, admin, hooks
+}
+
 // mustFinish waits for a run to end and returns it with its steps.
 func mustFinish(t testing.TB, c *client.Client, id string) *client.WorkflowRun {
 	t.Helper()
@@ -213,15 +229,8 @@ func TestDocumentedChain(t *testing.T) {
 }
 
 func testChain(t *testing.T, store switchboard.Store) {
-	up := newUpstream(t)
-	env := apitest.New(t, apitest.Options{Store: store, Outbound: outbound.Config{AllowPrivateNetworks: true}, Workflows: fastFlows})
+	up, env, admin, hooks := orderflows(t, store)
 	ctx := context.Background()
-	admin := env.Org(t, "acme")
-	apitest.Register(t, admin, mustDefinition(t, "orderflows.json", up.URL))
-	hooks, err := admin.Hooks(ctx, "orderflows")
-	if err != nil {
-		t.Fatal(err)
-	}
 	update, note := hookURL(t, hooks, "order.update"), hookURL(t, hooks, "order.note")
 	if update.Type != "form" || update.Secret != "" || note.Type != "web" || !strings.HasPrefix(note.Secret, "whsec_") {
 		t.Fatalf("hooks %+v", hooks)
@@ -545,15 +554,7 @@ func TestEditorExport(t *testing.T) {
 // hook's secret.
 func TestHookCredentialsNotLogged(t *testing.T) {
 	t.Parallel()
-	up := newUpstream(t)
-	env := apitest.New(t, apitest.Options{Outbound: outbound.Config{AllowPrivateNetworks: true}, Workflows: fastFlows})
-	ctx := context.Background()
-	admin := env.Org(t, "acme")
-	apitest.Register(t, admin, mustDefinition(t, "orderflows.json", up.URL))
-	hooks, err := admin.Hooks(ctx, "orderflows")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, env, _, hooks := orderflows(t, nil)
 	note := hookURL(t, hooks, "order.note")
 	body := `{"orderId": "ord_1", "note": "x"}`
 	if status, _ := deliver(t, note.URL, "application/json", body, map[string]string{"Authorization": "Bearer " + note.Secret}); status != http.StatusAccepted {
