@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -453,23 +454,30 @@ func auditLogs[T any](ctx context.Context, c *Client, q AuditQuery) ([]T, string
 	if q.Event != "" {
 		v.Set("event", q.Event)
 	}
-	if !q.Since.IsZero() {
-		v.Set("since", q.Since.Format(time.RFC3339Nano))
+	return page[T](ctx, c, "/v1/audit-logs", v, q.Since, q.Until, q.Limit, q.Cursor)
+}
+
+// page GETs one page of a cursor-paginated list at path, with the query v
+// and the window (since and until unless zero), limit (unless 0) and
+// cursor (unless ""); it returns the items and the next page's cursor.
+func page[T any](ctx context.Context, c *Client, path string, v url.Values, since, until time.Time, limit int, cursor string) ([]T, string, error) {
+	if !since.IsZero() {
+		v.Set("since", since.Format(time.RFC3339Nano))
 	}
-	if !q.Until.IsZero() {
-		v.Set("until", q.Until.Format(time.RFC3339Nano))
+	if !until.IsZero() {
+		v.Set("until", until.Format(time.RFC3339Nano))
 	}
-	if q.Limit > 0 {
-		v.Set("limit", fmt.Sprint(q.Limit))
+	if limit > 0 {
+		v.Set("limit", strconv.Itoa(limit))
 	}
-	if q.Cursor != "" {
-		v.Set("cursor", q.Cursor)
+	if cursor != "" {
+		v.Set("cursor", cursor)
 	}
 	var out struct {
 		Items      []T    `json:"items"`
 		NextCursor string `json:"nextCursor"`
 	}
-	_, err := c.do(ctx, "GET", "/v1/audit-logs", v, nil, &out)
+	_, err := c.do(ctx, http.MethodGet, path, v, nil, &out)
 	return out.Items, out.NextCursor, err
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -108,21 +107,7 @@ func (c *Client) WorkflowRuns(ctx context.Context, q RunQuery) ([]WorkflowRun, s
 	if q.Status != "" {
 		v.Set("status", q.Status)
 	}
-	if !q.Since.IsZero() {
-		v.Set("since", q.Since.Format(time.RFC3339Nano))
-	}
-	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
-	}
-	if q.Cursor != "" {
-		v.Set("cursor", q.Cursor)
-	}
-	var out struct {
-		Items      []WorkflowRun `json:"items"`
-		NextCursor string        `json:"nextCursor"`
-	}
-	_, err := c.do(ctx, http.MethodGet, "/v1/workflow-runs", v, nil, &out)
-	return out.Items, out.NextCursor, err
+	return page[WorkflowRun](ctx, c, "/v1/workflow-runs", v, q.Since, time.Time{}, q.Limit, q.Cursor)
 }
 
 // WorkflowRun returns a run with its steps.
