@@ -42,22 +42,9 @@ func actionItemOf(res runner.Resolved) actionItem {
 
 func handleActionRun(run *runner.Runner) authedFunc {
 	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
-		v, err := decodeValue(w, r, MaxRunBytes)
+		input, err := decodeInput(w, r, "an action run request", `{"input": {...}}`)
 		if err != nil {
 			return err
-		}
-		var input any
-		if v != nil {
-			obj, ok := v.(*jsonv.Object)
-			if !ok {
-				return invalidInput("", `the run request must be an object: {"input": {...}}`)
-			}
-			for _, m := range obj.Members {
-				if m.Key != "input" {
-					return invalidInput("/"+escapePointer(m.Key), m.Key+` is not a member of an action run request (its only member is input)`)
-				}
-				input = m.Value
-			}
 		}
 		out, err := run.RunAction(r.Context(), p, r.PathValue("name"), input, "")
 		if err != nil {
@@ -70,6 +57,28 @@ func handleActionRun(run *runner.Runner) authedFunc {
 		writeRaw(w, http.StatusOK, body)
 		return nil
 	}
+}
+
+// decodeInput decodes a run request whose only member is input (what,
+// such as "an action run request", and its shape, for the problems) and
+// returns the input, nil when the body is empty or the member is absent.
+func decodeInput(w http.ResponseWriter, r *http.Request, what, shape string) (any, error) {
+	v, err := decodeValue(w, r, MaxRunBytes)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	obj, ok := v.(*jsonv.Object)
+	if !ok {
+		return nil, invalidInput("", "the run request must be an object: "+shape)
+	}
+	var input any
+	for _, m := range obj.Members {
+		if m.Key != "input" {
+			return nil, invalidInput("/"+escapePointer(m.Key), m.Key+" is not a member of "+what+" (its only member is input)")
+		}
+		input = m.Value
+	}
+	return input, nil
 }
 
 func jsonvObject(key string, v any) *jsonv.Object {

@@ -149,22 +149,9 @@ func findDefinition(it workflow.Installed) (json.RawMessage, bool) {
 
 func handleWorkflowRunStart(e *workflow.Engine) authedFunc {
 	return func(w http.ResponseWriter, r *http.Request, p *switchboard.Principal) error {
-		v, err := decodeValue(w, r, MaxRunBytes)
+		input, err := decodeInput(w, r, "a workflow run request", `{"input": ...}`)
 		if err != nil {
 			return err
-		}
-		var input any
-		if v != nil {
-			obj, ok := v.(*jsonv.Object)
-			if !ok {
-				return invalidInput("", `the run request must be an object: {"input": ...}`)
-			}
-			for _, m := range obj.Members {
-				if m.Key != "input" {
-					return invalidInput("/"+escapePointer(m.Key), m.Key+` is not a member of a workflow run request (its only member is input)`)
-				}
-				input = m.Value
-			}
 		}
 		run, err := e.StartRun(r.Context(), p, r.PathValue("name"), input)
 		if err != nil {
