@@ -200,6 +200,13 @@ func FinishRun(ctx context.Context, tx Tx, orgID, runID, status string, problem 
 	return n == 1, err
 }
 
+// LastStep returns in tx the step id, status and seq of a run's latest
+// step execution; an error (no rows) when no step ran.
+func LastStep(ctx context.Context, tx Tx, runID string) (stepID, status string, seq int, err error) {
+	err = tx.QueryRow(ctx, `SELECT step_id, status, seq FROM workflow_steps WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`, runID).Scan(&stepID, &status, &seq)
+	return stepID, status, seq, err
+}
+
 // CancelSteps marks a run's unfinished steps canceled in tx.
 func CancelSteps(ctx context.Context, tx Tx, runID string, at time.Time) error {
 	_, err := tx.Exec(ctx, `UPDATE workflow_steps SET status = 'canceled', finished_at = $1 WHERE run_id = $2 AND status IN ('queued', 'retrying')`,

@@ -71,9 +71,7 @@ func (e *Engine) Retry(ctx context.Context, p *switchboard.Principal, id string)
 		if done, err = sqlstore.RestartRun(ctx, tx, p.OrgID, id, e.now()); err != nil || !done {
 			return err
 		}
-		var last, status string
-		var seq int
-		err := tx.QueryRow(ctx, `SELECT step_id, status, seq FROM workflow_steps WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`, id).Scan(&last, &status, &seq)
+		last, status, seq, err := sqlstore.LastStep(ctx, tx, id)
 		if err != nil {
 			// No step ran: start again from the trigger's transitions.
 			input, _ := jsonv.Decode(run.Input)
