@@ -77,6 +77,20 @@ type Problem struct {
 	Column   int    `json:"column,omitempty"`
 }
 
+// Place formats where in file a problem is, as a command line prints it
+// before the message: FILE:LINE:COLUMN POINTER (the line and column when
+// known, the pointer when there is one).
+func (p Problem) Place(file string) string {
+	s := file
+	if p.Line > 0 {
+		s = fmt.Sprintf("%s:%d:%d", file, p.Line, p.Column)
+	}
+	if p.Location != "" {
+		s += " " + p.Location
+	}
+	return s
+}
+
 // Error is the domain's one error type. Detail is safe to show to the caller;
 // it never holds a secret or an internal detail (internal errors carry a
 // generic detail and wrap the cause in Err, which is logged, never sent).

@@ -46,13 +46,13 @@ func appsValidateCommand(e *env) *cobra.Command {
 			}
 			app, warnings, err := appdef.Parse(data, appdef.Options{OrgID: org})
 			for _, w := range warnings {
-				fmt.Fprintf(e.stdout, "%s: warning: %s\n", where(args[0], w), w.Message)
+				fmt.Fprintf(e.stdout, "%s: warning: %s\n", w.Place(args[0]), w.Message)
 			}
 			var se *switchboard.Error
 			if errors.As(err, &se) && se.Code == switchboard.CodeInvalidDefinition {
 				probs := se.Problems
 				for _, p := range probs {
-					fmt.Fprintf(e.stdout, "%s: %s\n", where(args[0], p), p.Message)
+					fmt.Fprintf(e.stdout, "%s: %s\n", p.Place(args[0]), p.Message)
 				}
 				fmt.Fprintf(e.stderr, "%s is invalid: %d problem(s)\n", args[0], len(probs))
 				return &ExitError{Code: 1}
@@ -90,7 +90,7 @@ func appsRegisterCommand(e *env, cc *clientConfig) *cobra.Command {
 					if at, ok := pos[sp.Location]; ok && sp.Line == 0 {
 						sp.Line, sp.Column = at[0], at[1]
 					}
-					fmt.Fprintf(e.stdout, "%s: %s\n", where(args[0], sp), sp.Message)
+					fmt.Fprintf(e.stdout, "%s: %s\n", sp.Place(args[0]), sp.Message)
 				}
 				fmt.Fprintf(e.stderr, "error: %s\n%s is invalid: %d problem(s)\n", ce.Error(), args[0], len(ce.Errors))
 				return &ExitError{Code: ExitFailure}
@@ -216,16 +216,4 @@ func appsUninstallCommand(e *env, cc *clientConfig) *cobra.Command {
 			return nil
 		},
 	}
-}
-
-// where formats a problem's place as FILE:LINE:COLUMN POINTER.
-func where(file string, p switchboard.Problem) string {
-	s := file
-	if p.Line > 0 {
-		s = fmt.Sprintf("%s:%d:%d", file, p.Line, p.Column)
-	}
-	if p.Location != "" {
-		s += " " + p.Location
-	}
-	return s
 }

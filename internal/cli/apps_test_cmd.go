@@ -51,12 +51,12 @@ included) unless --allow-private-networks.`,
 			}
 			app, warnings, err := appdef.Parse(def, appdef.Options{})
 			for _, w := range warnings {
-				fmt.Fprintf(e.stderr, "%s: warning: %s\n", where(defPath, w), w.Message)
+				fmt.Fprintf(e.stderr, "%s: warning: %s\n", w.Place(defPath), w.Message)
 			}
 			var se *switchboard.Error
 			if errors.As(err, &se) && se.Code == switchboard.CodeInvalidDefinition {
 				for _, p := range se.Problems {
-					fmt.Fprintf(e.stdout, "%s: %s\n", where(defPath, p), p.Message)
+					fmt.Fprintf(e.stdout, "%s: %s\n", p.Place(defPath), p.Message)
 				}
 				fmt.Fprintf(e.stderr, "%s is invalid: %d problem(s)\n", defPath, len(se.Problems))
 				return &ExitError{Code: 1}
@@ -68,7 +68,7 @@ included) unless --allow-private-networks.`,
 			var ie *apptest.InvalidError
 			if errors.As(err, &ie) {
 				for _, p := range ie.Problems {
-					fmt.Fprintf(e.stdout, "%s: %s\n", where(fixtures, p), p.Message)
+					fmt.Fprintf(e.stdout, "%s: %s\n", p.Place(fixtures), p.Message)
 				}
 				fmt.Fprintf(e.stderr, "%s is invalid: %d problem(s)\n", fixtures, len(ie.Problems))
 				return &ExitError{Code: 1}

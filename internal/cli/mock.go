@@ -39,7 +39,7 @@ URL and run the server with --dev or --allow-private-networks.`,
 			var ie *mock.InvalidError
 			if errors.As(err, &ie) {
 				for _, p := range ie.Problems {
-					fmt.Fprintf(e.stderr, "%s: %s\n", where(file, p), p.Message)
+					fmt.Fprintf(e.stderr, "%s: %s\n", p.Place(file), p.Message)
 				}
 				fmt.Fprintf(e.stderr, "%s is invalid: %d problem(s)\n", file, len(ie.Problems))
 				return &ExitError{Code: 1}

@@ -155,7 +155,7 @@ func (w *Watcher) register(ctx context.Context, path string, data []byte) {
 	p := w.cfg.Principal
 	app, warnings, err := appdef.Parse(data, appdef.Options{OrgID: p.OrgID})
 	for _, wp := range warnings {
-		fmt.Fprintf(w.cfg.Out, "%s: warning: %s\n", where(path, wp), wp.Message)
+		fmt.Fprintf(w.cfg.Out, "%s: warning: %s\n", wp.Place(path), wp.Message)
 	}
 	if err != nil {
 		w.problems(path, err)
@@ -202,24 +202,12 @@ func (w *Watcher) problems(path string, err error) {
 	var se *switchboard.Error
 	if errors.As(err, &se) && len(se.Problems) > 0 {
 		for _, p := range se.Problems {
-			fmt.Fprintf(w.cfg.Out, "%s: %s\n", where(path, p), p.Message)
+			fmt.Fprintf(w.cfg.Out, "%s: %s\n", p.Place(path), p.Message)
 		}
 		fmt.Fprintf(w.cfg.Out, "watch: %s is not registered: %d problem(s); fix it and save again\n", path, len(se.Problems))
 		return
 	}
 	fmt.Fprintf(w.cfg.Out, "watch: %s is not registered: %v\n", path, err)
-}
-
-// where formats a problem's place as FILE:LINE:COLUMN POINTER.
-func where(file string, p switchboard.Problem) string {
-	s := file
-	if p.Line > 0 {
-		s = fmt.Sprintf("%s:%d:%d", file, p.Line, p.Column)
-	}
-	if p.Location != "" {
-		s += " " + p.Location
-	}
-	return s
 }
 
 // sameAs reports whether data, given the latest version's number, is the
