@@ -151,8 +151,16 @@ func (h *Handler) serverOf(ctx context.Context, p *switchboard.Principal, shared
 		return nil, err
 	}
 	b := &built{srv: s, tools: tools}
-	if shared && h.servers.Load() == cache && cache.n.Add(1) <= maxServers {
-		cache.m.Store(id, b)
+	if shared && h.servers.Load() == cache {
+		// n counts the servers stored: a place is taken before storing
+		// and given back when the cache is full or another request of the
+		// same caller stored its server first (which both then use).
+		if cache.n.Add(1) > maxServers {
+			cache.n.Add(-1)
+		} else if prev, loaded := cache.m.LoadOrStore(id, b); loaded {
+			cache.n.Add(-1)
+			return prev.(*built), nil
+		}
 	}
 	return b, nil
 }
