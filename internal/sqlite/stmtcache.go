@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"reflect"
 
 	"modernc.org/sqlite"
 )
@@ -68,17 +69,6 @@ type innerStmt interface {
 	driver.Stmt
 	driver.StmtExecContext
 	driver.StmtQueryContext
-}
-
-// innerRows is the driver's rows, with the column type methods that
-// database/sql's ColumnTypes reads.
-type innerRows interface {
-	driver.Rows
-	driver.RowsColumnTypeDatabaseTypeName
-	driver.RowsColumnTypeLength
-	driver.RowsColumnTypeNullable
-	driver.RowsColumnTypePrecisionScale
-	driver.RowsColumnTypeScanType
 }
 
 // cachingConn runs Exec and Query through the connection's cached
@@ -173,14 +163,8 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 		c.evict(s)
 		return nil, err
 	}
-	r, ok := dr.(innerRows)
-	if !ok {
-		dr.Close()
-		c.evict(s)
-		return c.innerConn.QueryContext(ctx, query, args)
-	}
 	s.busy = true
-	return &cachedRows{innerRows: r, c: c, s: s}, nil
+	return &cachedRows{Rows: dr, c: c, s: s}, nil
 }
 
 // Unwrap is the driver's own connection, as modernc.org/sqlite asks of a
@@ -197,9 +181,11 @@ func (c *cachingConn) Close() error {
 	return c.innerConn.Close()
 }
 
-// cachedRows frees its statement for the next use when closed.
+// cachedRows frees its statement for the next use when closed. It passes
+// database/sql's column type questions on to the driver's rows, answering
+// as database/sql itself does for rows that cannot tell.
 type cachedRows struct {
-	innerRows
+	driver.Rows
 	c      *cachingConn
 	s      *cachedStmt
 	closed bool
@@ -210,7 +196,7 @@ func (r *cachedRows) Close() error {
 		return nil
 	}
 	r.closed = true
-	err := r.innerRows.Close() // resets the statement
+	err := r.Rows.Close() // resets the statement
 	r.s.busy = false
 	switch {
 	case r.s.evicted:
@@ -219,4 +205,39 @@ func (r *cachedRows) Close() error {
 		r.c.evict(r.s)
 	}
 	return err
+}
+
+func (r *cachedRows) ColumnTypeDatabaseTypeName(i int) string {
+	if x, ok := r.Rows.(driver.RowsColumnTypeDatabaseTypeName); ok {
+		return x.ColumnTypeDatabaseTypeName(i)
+	}
+	return ""
+}
+
+func (r *cachedRows) ColumnTypeLength(i int) (int64, bool) {
+	if x, ok := r.Rows.(driver.RowsColumnTypeLength); ok {
+		return x.ColumnTypeLength(i)
+	}
+	return 0, false
+}
+
+func (r *cachedRows) ColumnTypeNullable(i int) (nullable, ok bool) {
+	if x, is := r.Rows.(driver.RowsColumnTypeNullable); is {
+		return x.ColumnTypeNullable(i)
+	}
+	return false, false
+}
+
+func (r *cachedRows) ColumnTypePrecisionScale(i int) (precision, scale int64, ok bool) {
+	if x, is := r.Rows.(driver.RowsColumnTypePrecisionScale); is {
+		return x.ColumnTypePrecisionScale(i)
+	}
+	return 0, 0, false
+}
+
+func (r *cachedRows) ColumnTypeScanType(i int) reflect.Type {
+	if x, ok := r.Rows.(driver.RowsColumnTypeScanType); ok {
+		return x.ColumnTypeScanType(i)
+	}
+	return reflect.TypeFor[any]()
 }

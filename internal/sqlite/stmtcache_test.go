@@ -275,3 +275,20 @@ func TestStmtCacheSchemaChange(t *testing.T) {
 		t.Fatalf("%q %v", w, err)
 	}
 }
+
+// The column types of a cached statement's rows are the driver's.
+func TestStmtCacheColumnTypes(t *testing.T) {
+	db := openCached(t)
+	rows, err := db.Query(`SELECT id, v FROM t`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{types[0].DatabaseTypeName(), types[1].DatabaseTypeName()}; got[0] != "INTEGER" || got[1] != "TEXT" {
+		t.Fatalf("column types %v, want [INTEGER TEXT]", got)
+	}
+}
