@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) switchboard.Store) {
 		{"Accounts", testAccounts},
 		{"OAuthStates", testOAuthStates},
 		{"KeyCheck", testKeyCheck},
+		{"Reseal", testReseal},
 		{"Sessions", testSessions},
 		{"ConsoleSessions", testConsoleSessions},
 		{"OrgDirectory", testOrgDirectory},
@@ -540,6 +541,52 @@ func testOAuthStates(t *testing.T, s switchboard.Store) {
 
 // The key check value: absent at first, the first writer wins, and replace
 // overwrites it.
+// Reseal passes every secret setting and account token (a refresh token
+// only where there is one) with its additional data, and writes back what
+// fn changed.
+func testReseal(t *testing.T, s switchboard.Store) {
+	ctx := context.Background()
+	mustOrg(t, s, "a")
+	mustOK(t, s.PutSettings(ctx, "a", "shop", []switchboard.SettingValue{
+		{Category: "default", Name: "region", Value: []byte(`"eu"`), UpdatedAt: t0},
+		{Category: "default", Name: "token", Secret: true, Ciphertext: []byte("s"), UpdatedAt: t0}}))
+	acct := switchboard.Account{OrgID: "a", AppID: "shop", Name: "default", Status: switchboard.AccountConnected,
+		AccessToken: []byte("at"), RefreshToken: []byte("rt"), TokenType: "Bearer", ConnectedAt: t0, UpdatedAt: t0}
+	mustOK(t, s.PutAccount(ctx, acct))
+	acct.Name, acct.AccessToken, acct.RefreshToken = "backup", []byte("at2"), nil
+	mustOK(t, s.PutAccount(ctx, acct))
+	seen := map[string]string{}
+	n, err := s.Reseal(ctx, func(ct, aad []byte) ([]byte, bool, error) {
+		seen[string(aad)] = string(ct)
+		return append(ct, '!'), true, nil
+	})
+	mustOK(t, err)
+	want := map[string]string{
+		string(switchboard.SettingAAD("a", "shop", "default.token")):    "s",
+		string(switchboard.TokenAAD("a", "shop", "default", "access")):  "at",
+		string(switchboard.TokenAAD("a", "shop", "default", "refresh")): "rt",
+		string(switchboard.TokenAAD("a", "shop", "backup", "access")):   "at2",
+	}
+	if n != len(want) || !cmp.Equal(want, seen) {
+		t.Errorf("Reseal rewrote %d and saw %q, want %d and %q", n, seen, len(want), want)
+	}
+	vals, err := s.Settings(ctx, "a", "shop")
+	mustOK(t, err)
+	for _, v := range vals {
+		if v.Secret && string(v.Ciphertext) != "s!" {
+			t.Errorf("the secret setting holds %q after Reseal, want %q", v.Ciphertext, "s!")
+		}
+	}
+	got, err := s.Account(ctx, "a", "shop", "default")
+	mustOK(t, err)
+	if string(got.AccessToken) != "at!" || string(got.RefreshToken) != "rt!" {
+		t.Errorf("the account holds %q and %q after Reseal, want at! and rt!", got.AccessToken, got.RefreshToken)
+	}
+	if n, err := s.Reseal(ctx, func(ct, _ []byte) ([]byte, bool, error) { return ct, false, nil }); err != nil || n != 0 {
+		t.Errorf("Reseal with nothing to change rewrote %d, %v", n, err)
+	}
+}
+
 func testKeyCheck(t *testing.T, s switchboard.Store) {
 	ctx := context.Background()
 	_, err := s.KeyCheck(ctx)
